@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up a development machine (Debian 12): system packages, a virtual environment,
+# the project and its test tools, compiled translations. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  python3 python3-venv python3-dev build-essential swig pkg-config
+  pcscd libpcsclite-dev vsmartcard-vpcd            # PC/SC and the virtual reader
+  cups cups-client cups-bsd printer-driver-cups-pdf libcups2-dev   # A4 printing
+  sane-utils libsane1                              # scanning (SANE test backend)
+  poppler-utils                                    # pdftotext, for checking printed PDFs
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=.venv/.installed
+want=$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[test]'
+  echo "$want" > "$stamp"
+fi
+.venv/bin/pybabel compile -q -d l10n -D kiosk

@@ -1,0 +1,1 @@
+"""The terminal application core. Imports drivers/, never Kivy."""

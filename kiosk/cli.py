@@ -1,0 +1,188 @@
+"""The ``kiosk`` command.
+
+Exit codes: 0 done; 1 a device error; 2 bad usage or config; 3 no card or timed out.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from drivers.base import DeviceError, DeviceTimeout, StatusChange
+from kiosk import config as config_mod
+from kiosk.devices import DeviceRow, Devices
+from l10n import LANGUAGES, N_, translate
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
+
+IDENTITY_LABELS = {
+    "name": N_("Name"), "gender": N_("Gender"), "nation": N_("Ethnic group"),
+    "birth_date": N_("Date of birth"), "address": N_("Address"), "id_number": N_("ID number"),
+    "authority": N_("Issuing authority"), "valid_from": N_("Valid from"), "valid_to": N_("Valid to"),
+    "card_type": N_("Card type"),
+}
+STATUS_LABELS = {
+    "online": N_("online"), "busy": N_("busy"), "offline": N_("offline"),
+    "hardware_error": N_("hardware error"), "no_device": N_("no device"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":
+        from kiosk.demo import run_demo
+        return run_demo(Path(args.run_dir), _lang(args, None))
+    try:
+        cfg = config_mod.load(config_mod.config_path(args.config))
+    except config_mod.ConfigError as exc:
+        print(exc.message(_lang(args, None)), file=sys.stderr)
+        return EXIT_USAGE
+    lang = _lang(args, cfg)
+    try:
+        return args.handler(args, cfg, lang)
+    except DeviceTimeout as exc:
+        print(f"{exc.message(lang)} {exc.hint(lang)}", file=sys.stderr)
+        return EXIT_TIMEOUT
+    except DeviceError as exc:
+        print(f"{exc.message(lang)} {exc.hint(lang)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _lang(args: argparse.Namespace, cfg: config_mod.Config | None) -> str:
+    return args.lang or (cfg.terminal.language if cfg else "zh_CN")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Village self-service terminal")
+    parser.add_argument("--config", help="config file (default: $KIOSK_CONFIG, then the demo config)")
+    parser.add_argument("--lang", choices=LANGUAGES, help="language of messages (default: the config's)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="start the simulated devices and watch them")
+    demo.add_argument("--run-dir", default=str(config_mod.DEMO_RUN_DIR))
+
+    devices = commands.add_parser("devices", help="the terminal's devices").add_subparsers(
+        dest="devices_command", required=True)
+    p = devices.add_parser("list", help="each device's status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+    p = devices.add_parser("read-id", help="read a resident ID card")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S")
+    p.add_argument("--device", help="reader name (default: the first ID-card reader)")
+    p.set_defaults(handler=cmd_read_id)
+    p = devices.add_parser("print-test", help="print a test page")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_print_test)
+    p = devices.add_parser("scan", help="scan a page to an image file")
+    p.add_argument("name")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(handler=cmd_scan)
+    p = devices.add_parser("watch", help="print status changes as they happen (Ctrl-C ends)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_watch)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    with Devices(cfg) as devices:
+        rows = devices.refresh_all()
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+    else:
+        print(_table(rows, lang))
+    return EXIT_OK
+
+
+def _table(rows: list[DeviceRow], lang: str) -> str:
+    head = [translate(h, lang) for h in (N_("Device"), N_("Kind"), N_("Driver"), N_("Status"), N_("Detail"))]
+    body = [[r.name, r.kind, r.driver, translate(STATUS_LABELS[r.state.status.value], lang),
+             ", ".join(f"{k}={v}" for k, v in r.state.detail.items())] for r in rows]
+    widths = [max(_width(c) for c in col) for col in zip(head, *body)]
+    return "\n".join("  ".join(c + " " * (w - _width(c)) for c, w in zip(line, widths)).rstrip()
+                     for line in [head, *body])
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _device(devices: Devices, name: str | None, kind: str | None, needs: str, lang: str):
+    """The device named ``name`` (or the first of ``kind``) that has method ``needs``."""
+    try:
+        device = devices[name] if name else devices.of_kind(kind)[0]
+    except (KeyError, IndexError):
+        raise SystemExit(_usage(translate(N_("no such device: {name}"), lang, name=name or kind)))
+    if not hasattr(device, needs):
+        raise SystemExit(_usage(translate(N_("device {name} cannot do this"), lang, name=device.name)))
+    return device
+
+
+def _usage(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_read_id(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    with Devices(cfg) as devices:
+        reader = _device(devices, args.device, "idcard", "read_identity", lang)
+        identity = reader.read_identity(timeout=args.timeout).result()
+    fields = identity.as_dict()
+    if args.json:
+        print(json.dumps(fields, ensure_ascii=False, indent=2))
+    else:
+        for key, label in IDENTITY_LABELS.items():
+            print(f"{translate(label, lang)}: {fields[key]}")
+    return EXIT_OK
+
+
+def cmd_print_test(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    with Devices(cfg) as devices:
+        printer = _device(devices, args.name, None, "print_test_page", lang)
+        printer.refresh().result()
+        result = printer.print_test_page().result()
+    print(translate(N_("Test page printed: {result}"), lang, result=result))
+    return EXIT_OK
+
+
+def cmd_scan(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    with Devices(cfg) as devices:
+        scanner = _device(devices, args.name, None, "scan", lang)
+        scanner.refresh().result()
+        result = scanner.scan(args.out, progress=lambda pct: print(f"\r{pct:3.0f}%", end="", flush=True)).result()
+    print()
+    print(translate(N_("Scanned to {path}"), lang, path=result.path))
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    def show(change: StatusChange) -> None:
+        if args.json:
+            print(json.dumps({"device": change.device, "kind": change.kind, "changed": sorted(change.changed),
+                              **change.new.as_dict()}, ensure_ascii=False), flush=True)
+        else:
+            detail = ", ".join(f"{k}={v}" for k, v in change.new.detail.items())
+            print(f"{change.device}: {translate(STATUS_LABELS[change.new.status.value], lang)} {detail}",
+                  flush=True)
+
+    with Devices(cfg) as devices:
+        for row in devices.refresh_all():
+            show(StatusChange(row.name, row.kind, row.state, row.state))
+        devices.subscribe(show)
+        devices.start()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
