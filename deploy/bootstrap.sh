@@ -9,7 +9,8 @@ APT_PACKAGES=(
   pcscd libpcsclite-dev vsmartcard-vpcd            # PC/SC and the virtual reader
   cups cups-client cups-bsd printer-driver-cups-pdf libcups2-dev   # A4 printing
   sane-utils libsane1                              # scanning (SANE test backend)
-  poppler-utils                                    # pdftotext, for checking printed PDFs
+  fonts-noto-cjk                                   # Chinese text on printed pages and screens
+  poppler-utils socat                              # tests: pdftotext, a serial line pair
 )
 
 missing=()
@@ -20,7 +21,7 @@ if ((${#missing[@]})); then
   echo "bootstrap: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -31,4 +32,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q -e '.[test]'
   echo "$want" > "$stamp"
 fi
-.venv/bin/pybabel compile -q -d l10n -D kiosk
+.venv/bin/pybabel -q compile -d l10n -D kiosk

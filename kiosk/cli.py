@@ -24,6 +24,11 @@ IDENTITY_LABELS = {
     "authority": N_("Issuing authority"), "valid_from": N_("Valid from"), "valid_to": N_("Valid to"),
     "card_type": N_("Card type"),
 }
+CARD_TYPE_LABELS = {
+    "resident": N_("Resident ID card"),
+    "hmt_residence": N_("Residence permit for Hong Kong, Macao and Taiwan residents"),
+    "foreign_permanent": N_("Foreigner's permanent residence card"),
+}
 STATUS_LABELS = {
     "online": N_("online"), "busy": N_("busy"), "offline": N_("offline"),
     "hardware_error": N_("hardware error"), "no_device": N_("no device"),
@@ -96,17 +101,34 @@ def cmd_list(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
     else:
-        print(_table(rows, lang))
+        print(device_table(rows, lang))
     return EXIT_OK
 
 
-def _table(rows: list[DeviceRow], lang: str) -> str:
+def device_table(rows: list[DeviceRow], lang: str) -> str:
+    """The devices as an aligned table, status in ``lang``."""
     head = [translate(h, lang) for h in (N_("Device"), N_("Kind"), N_("Driver"), N_("Status"), N_("Detail"))]
     body = [[r.name, r.kind, r.driver, translate(STATUS_LABELS[r.state.status.value], lang),
-             ", ".join(f"{k}={v}" for k, v in r.state.detail.items())] for r in rows]
+             _detail(r.state.detail)] for r in rows]
     widths = [max(_width(c) for c in col) for col in zip(head, *body)]
     return "\n".join("  ".join(c + " " * (w - _width(c)) for c, w in zip(line, widths)).rstrip()
                      for line in [head, *body])
+
+
+def _detail(detail) -> str:
+    return ", ".join(f"{k}={v}" for k, v in detail.items() if v)
+
+
+def describe_change(change: StatusChange, lang: str) -> str:
+    """One line for a status change: device, new status, media detail."""
+    status = translate(STATUS_LABELS[change.new.status.value], lang)
+    return f"{change.device}: {status} {_detail(change.new.detail)}".rstrip()
+
+
+def identity_lines(fields: dict[str, str], lang: str) -> list[str]:
+    """An identity's fields as labelled lines, in ``lang``."""
+    shown = {**fields, "card_type": translate(CARD_TYPE_LABELS[fields["card_type"]], lang)}
+    return [f"{translate(label, lang)}: {shown[key]}" for key, label in IDENTITY_LABELS.items()]
 
 
 def _width(text: str) -> int:
@@ -138,8 +160,7 @@ def cmd_read_id(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> 
     if args.json:
         print(json.dumps(fields, ensure_ascii=False, indent=2))
     else:
-        for key, label in IDENTITY_LABELS.items():
-            print(f"{translate(label, lang)}: {fields[key]}")
+        print("\n".join(identity_lines(fields, lang)))
     return EXIT_OK
 
 
@@ -168,19 +189,17 @@ def cmd_watch(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> in
             print(json.dumps({"device": change.device, "kind": change.kind, "changed": sorted(change.changed),
                               **change.new.as_dict()}, ensure_ascii=False), flush=True)
         else:
-            detail = ", ".join(f"{k}={v}" for k, v in change.new.detail.items())
-            print(f"{change.device}: {translate(STATUS_LABELS[change.new.status.value], lang)} {detail}",
-                  flush=True)
+            print(describe_change(change, lang), flush=True)
 
-    with Devices(cfg) as devices:
-        for row in devices.refresh_all():
-            show(StatusChange(row.name, row.kind, row.state, row.state))
-        devices.subscribe(show)
-        devices.start()
-        try:
+    try:
+        with Devices(cfg) as devices:
+            for row in devices.refresh_all():
+                show(StatusChange(row.name, row.kind, row.state, row.state))
+            devices.subscribe(show)
+            devices.start()
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
     return EXIT_OK
 
 

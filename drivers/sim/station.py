@@ -1,0 +1,86 @@
+"""Every simulator of a terminal at once, under one run directory: the demo's station.
+
+``SimulatedStation(run_dir).start()`` brings up the SAM reader on a pty (behind a stable
+link), a private pcscd with a staff badge on the vpcd reader, the ESC/POS printer on a
+loopback port, a private CUPS with a cups-pdf queue, SANE's test scanner and a document
+camera source; ``config_text()`` is the kiosk config that points at them.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from drivers.sim.camera_source import CameraSourceSim
+from drivers.sim.cupsd import CupsSim
+from drivers.sim.escpos_printer import SimulatedEscposPrinter
+from drivers.sim.pcscd import PcscDaemon
+from drivers.sim.samv_reader import DEMO_IDENTITIES, SimulatedSamvReader
+from drivers.sim.sane_test import SaneTestSim
+from drivers.sim.vpcd_card import VirtualCard
+
+DEMO_PRINTER_PORT = 19100
+TERMINAL = {"id": "demo-001", "station": "湖光镇东岭村便民服务站", "language": "zh_CN"}
+
+
+class SimulatedStation:
+    """All simulators of one terminal; a context manager that stops what it started."""
+
+    def __init__(self, run_dir: Path | str, printer_port: int = DEMO_PRINTER_PORT):
+        self.run_dir = Path(run_dir)
+        self.samv = SimulatedSamvReader(link=self.run_dir / "samv-tty", card=DEMO_IDENTITIES[0])
+        self.pcscd = PcscDaemon(self.run_dir / "pcscd")
+        self.badge = VirtualCard(self.pcscd, "badge")
+        self.printer = SimulatedEscposPrinter(port=printer_port, run_dir=self.run_dir / "printer")
+        self.cups = CupsSim(self.run_dir / "cups")
+        self.sane = SaneTestSim(self.run_dir / "sane")
+        self.camera = CameraSourceSim(self.run_dir / "camera")
+        self._stack = contextlib.ExitStack()
+
+    def start(self) -> SimulatedStation:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.run_dir, 0o755)  # cupsd runs its filters as user lp
+        with self._stack as stack:
+            for sim in (self.samv, self.pcscd, self.badge, self.printer, self.cups, self.sane, self.camera):
+                sim.start()
+                stack.callback(sim.stop)
+            self._stack = stack.pop_all()
+        return self
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> SimulatedStation:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def sections(self) -> dict[str, dict]:
+        """``[devices.NAME]`` tables naming each simulator, by device name."""
+        return {
+            "idcard": self.samv.config_section(),
+            "staffcard": self.badge.config_section(),
+            "receipt": self.printer.config_section(),
+            "a4": self.cups.config_section(),
+            "scanner": self.sane.config_section(),
+            "camera": self.camera.config_section(),
+        }
+
+    def config_text(self) -> str:
+        """The kiosk config (TOML) for this station."""
+        lines = ["# The demo terminal: every device is a simulator under " + str(self.run_dir), "",
+                 "[terminal]"]
+        lines += [f"{key} = {_toml(value)}" for key, value in TERMINAL.items()]
+        for name, section in self.sections().items():
+            lines += ["", f"[devices.{name}]"]
+            lines += [f"{key} = {_toml(value)}" for key, value in section.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,126 @@
+"""``kiosk demo``: the terminal's devices on simulators, with a one-letter console.
+
+The simulators run under the run directory (by default where the packaged demo config
+points), status changes are printed as they happen, and each key exercises a device or
+switches a simulator's fault so the change can be watched.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+from drivers.base import DeviceError, StatusChange
+from drivers.sim.escpos_printer import Fault
+from drivers.sim.station import SimulatedStation
+from kiosk import config as config_mod
+from kiosk.cli import describe_change, device_table, identity_lines
+from kiosk.devices import Devices
+from l10n import N_, translate
+
+COMMANDS = (
+    ("l", N_("list the devices")),
+    ("r", N_("read the resident ID card")),
+    ("c", N_("put the ID card on the reader / take it off")),
+    ("b", N_("present the staff badge / take it away")),
+    ("p", N_("print a test receipt")),
+    ("o", N_("receipt paper: ok → near end → out → ok")),
+    ("a", N_("print an A4 test page")),
+    ("s", N_("scan a page")),
+    ("q", N_("quit")),
+)
+PAPER_CYCLE = {Fault.NONE: Fault.PAPER_NEAR_END, Fault.PAPER_NEAR_END: Fault.PAPER_OUT}
+
+
+def run_demo(run_dir: Path, lang: str) -> int:
+    """Start the station, watch its devices and take commands until ``q`` or Ctrl-C."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    say = lambda msgid, **params: print(translate(msgid, lang, **params), flush=True)  # noqa: E731
+    say(N_("Starting the simulated devices in {dir} ..."), dir=run_dir)
+    try:
+        station = SimulatedStation(run_dir).start()
+    except (OSError, RuntimeError) as exc:
+        say(N_("The simulators could not start: {error}"), error=exc)
+        return 1
+    try:
+        config_file = run_dir / "kiosk.toml"
+        config_file.write_text(station.config_text(), encoding="utf-8")
+        with Devices(config_mod.load(config_file)) as devices:
+            console = _Console(station, devices, lang, say)
+            console.list()
+            devices.subscribe(console.show_change)
+            devices.start()
+            say(N_("Config: {path}  (other shells: kiosk --config {path} devices list)"), path=config_file)
+            console.help()
+            console.loop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        station.stop()
+    say(N_("Demo stopped."))
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+class _Console:
+    def __init__(self, station: SimulatedStation, devices: Devices, lang: str, say):
+        self.station, self.devices, self.lang, self.say = station, devices, lang, say
+
+    def help(self) -> None:
+        for key, msgid in COMMANDS:
+            print(f"  {key}  {translate(msgid, self.lang)}")
+
+    def loop(self) -> None:
+        actions = {"l": self.list, "r": self.read_id, "c": self.toggle_id_card, "b": self.toggle_badge,
+                   "p": self.print_receipt, "o": self.cycle_paper, "a": self.print_a4, "s": self.scan}
+        for line in sys.stdin:
+            key = line.strip()[:1].lower()
+            if key == "q":
+                return
+            action = actions.get(key)
+            if action is None:
+                self.help()
+                continue
+            try:
+                action()
+            except DeviceError as exc:
+                print(f"{exc.message(self.lang)} {exc.hint(self.lang)}", flush=True)
+        signal.pause()  # no console (stdin closed): run until Ctrl-C
+
+    def list(self) -> None:
+        print(device_table(self.devices.refresh_all(), self.lang), flush=True)
+
+    def show_change(self, change: StatusChange) -> None:
+        print("  ▸ " + describe_change(change, self.lang), flush=True)
+
+    def read_id(self) -> None:
+        identity = self.devices["idcard"].read_identity(timeout=5).result()
+        print("\n".join(identity_lines(identity.as_dict(), self.lang)), flush=True)
+
+    def toggle_id_card(self) -> None:
+        samv = self.station.samv
+        samv.remove() if samv.card else samv.insert()
+
+    def toggle_badge(self) -> None:
+        badge = self.station.badge
+        badge.remove() if badge.inserted else badge.insert()
+
+    def print_receipt(self) -> None:
+        self.devices["receipt"].print_test_page().result()
+        self.say(N_("Printed; the simulator wrote it under {dir}"), dir=self.station.run_dir / "printer")
+
+    def cycle_paper(self) -> None:
+        printer = self.station.printer
+        printer.fault = PAPER_CYCLE.get(printer.fault, Fault.NONE)
+
+    def print_a4(self) -> None:
+        self.devices["a4"].print_test_page().result()
+        self.say(N_("Printed; cups-pdf wrote the PDF under {dir}"), dir=self.station.run_dir / "cups")
+
+    def scan(self) -> None:
+        out = self.station.run_dir / "scan.png"
+        self.devices["scanner"].scan(out).result()
+        self.say(N_("Scanned to {path}"), path=out)
