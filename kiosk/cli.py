@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="start the simulated devices and watch them")
     demo.add_argument("--run-dir", default=str(config_mod.DEMO_RUN_DIR))
 
+    run = commands.add_parser("run", help="the terminal's touch-screen app")
+    run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    run.add_argument("--orientation", choices=("landscape", "portrait"), default="landscape")
+    run.set_defaults(handler=cmd_run)
+
     devices = commands.add_parser("devices", help="the terminal's devices").add_subparsers(
         dest="devices_command", required=True)
     p = devices.add_parser("list", help="each device's status")
@@ -93,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_watch)
     return parser
+
+
+def cmd_run(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    from screens.run import run
+    return run(cfg, windowed=args.windowed, orientation=args.orientation)
 
 
 def cmd_list(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:

@@ -10,8 +10,9 @@ from babel.messages.pofile import read_po
 import l10n
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("drivers", "kiosk", "l10n")
+SOURCES = ("drivers", "kiosk", "l10n", "screens")
 PLACEHOLDER = re.compile(r"\{(\w+)")
+KV_MESSAGE = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
 
 
 def source_msgids() -> dict[str, str]:
@@ -21,6 +22,10 @@ def source_msgids() -> dict[str, str]:
             ROOT / folder, method_map=[("**.py", "python")], keywords={"N_": None, "_": None}
         ):
             found.setdefault(message, f"{folder}/{filename}:{lineno}")
+        for kv in (ROOT / folder).rglob("*.kv"):
+            for lineno, line in enumerate(kv.read_text(encoding="utf-8").splitlines(), 1):
+                for message in KV_MESSAGE.findall(line):
+                    found.setdefault(message, f"{kv.relative_to(ROOT)}:{lineno}")
     return found
 
 

@@ -12,6 +12,10 @@ from l10n import N_
 
 # Device kinds a module may need, as the drivers' ``Device.kind``.
 IDCARD, PRINTER, SCANNER, CAMERA = "idcard", "receipt_printer", "scanner", "camera"
+DEVICE_NAMES = {
+    IDCARD: N_("the ID card reader"), PRINTER: N_("the receipt printer"),
+    SCANNER: N_("the scanner"), CAMERA: N_("the document camera"),
+}
 
 
 @dataclass(frozen=True)

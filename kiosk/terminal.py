@@ -1,0 +1,68 @@
+"""The application core the screens call: config, devices, catalog and modules, in one place.
+
+Nothing here knows there is a screen. Device changes arrive on device threads; the
+screen layer moves them to its own thread before touching any widget.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from drivers.base import Status, StatusChange
+from kiosk.catalog.loader import CatalogStore
+from kiosk.catalog.modules import Module, missing_devices
+from kiosk.catalog.search import CatalogSearch
+from kiosk.config import Config
+from kiosk.content import load_content
+from kiosk.devices import Devices
+
+log = logging.getLogger(__name__)
+SERVING = (Status.ONLINE, Status.BUSY)
+
+
+class Terminal:
+    """One terminal's services. ``start`` begins device monitoring; ``close`` ends it."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.devices = Devices(config)
+        self.catalog_store = CatalogStore()
+        self._search = CatalogSearch(self.catalog_store.catalog)
+        self._search_of = self.catalog_store.catalog
+        self.content = load_content()
+
+    def start(self) -> None:
+        self.devices.start()
+
+    def close(self) -> None:
+        self.devices.close()
+
+    def on_device_change(self, callback: Callable[[StatusChange], None]) -> None:
+        self.devices.subscribe(callback)
+
+    # -- catalog -----------------------------------------------------------------
+    @property
+    def catalog(self):
+        return self.catalog_store.catalog
+
+    def search(self, query: str, limit: int | None = None):
+        """Service items matching ``query`` (characters, pinyin or initials), best first."""
+        if self._search_of is not self.catalog:  # the operator replaced the catalog
+            self._search, self._search_of = CatalogSearch(self.catalog), self.catalog
+        return self._search.search(query, limit)
+
+    # -- devices -----------------------------------------------------------------
+    def online_kinds(self) -> set[str]:
+        return {d.kind for d in self.devices if d.state.status in SERVING}
+
+    def device_of_kind(self, kind: str):
+        """The first configured device of ``kind`` that is serving, else None."""
+        return next((d for d in self.devices.of_kind(kind) if d.state.status in SERVING), None)
+
+    def missing_for(self, module: Module) -> tuple[str, ...]:
+        """Device kinds ``module`` needs that are not serving now."""
+        return missing_devices(module, self.online_kinds())
+
+    def serviceable(self) -> bool:
+        """False when no configured device serves: the terminal shows its out-of-service page."""
+        return not self.config.devices or bool(self.online_kinds())

@@ -1,0 +1,60 @@
+"""The attract screen: station, date and time, scrolling notices, "touch to start".
+
+The touch that wakes the terminal only wakes it: this screen takes the whole touch,
+so nothing under it on the next screen is pressed.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from kivy.animation import Animation
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+
+from screens.base import BaseScreen
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+WEEKDAYS = "一二三四五六日"
+
+
+class AttractScreen(BaseScreen):
+    show_top_bar = False
+    time_text = StringProperty("")
+    date_text = StringProperty("")
+    notices_text = StringProperty("")
+
+    def on_activate(self, **kwargs: object) -> None:
+        self._tick()
+        self._clock = Clock.schedule_interval(self._tick, 1)
+        self.notices_text = "　　".join(n.title for n in self.app.terminal.content.of_kind("notices"))
+        Clock.schedule_once(lambda dt: self._scroll(), 0)
+
+    def on_deactivate(self) -> None:
+        self._clock.cancel()
+        Animation.cancel_all(self.ids.notices)
+
+    def _tick(self, *_: object) -> None:
+        now = datetime.now()
+        self.time_text = now.strftime("%H:%M")
+        if self.app.lang == "zh_CN":
+            self.date_text = f"{now.year}年{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}"
+        else:
+            self.date_text = now.strftime("%A, %d %B %Y")
+
+    def _scroll(self) -> None:
+        label = self.ids.notices
+        Animation.cancel_all(label)
+        label.x = self.width
+        travel = Animation(x=-label.width, duration=max(10.0, label.width / 80))
+        travel.bind(on_complete=lambda *_: self._scroll())
+        travel.start(label)
+
+    def on_touch_down(self, touch) -> bool:
+        self.app.wake(touch)
+        return True
+
+    def on_touch_up(self, touch) -> bool:
+        return True

@@ -1,0 +1,35 @@
+"""The base of every screen: activation hooks and what "read aloud" says."""
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+
+
+class BaseScreen(Screen):
+    """A screen of the terminal.
+
+    ``on_activate(**kwargs)`` runs when the app shows it (with what the caller passed),
+    ``on_deactivate()`` when it leaves. ``show_top_bar`` hides the bar on the attract
+    screen. ``speech_text()`` is what the read-aloud button says.
+    """
+
+    show_top_bar = True
+    activation: dict = {}  # what the last on_activate received, to come back to
+
+    @property
+    def app(self):
+        return App.get_running_app()
+
+    def on_activate(self, **kwargs: object) -> None:
+        """Fill the screen for this visit."""
+
+    def on_deactivate(self) -> None:
+        """Forget what the screen showed."""
+
+    def speech_text(self) -> str:
+        """The visible text, top to bottom, left to right."""
+        labels = [w for w in self.walk(restrict=True) if isinstance(w, Label) and w.text.strip()
+                  and w.get_root_window() is not None and w.opacity > 0]
+        labels.sort(key=lambda w: (-round(w.to_window(*w.pos)[1] + w.height), w.to_window(*w.pos)[0]))
+        return "\n".join(w.text for w in labels)

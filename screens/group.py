@@ -1,0 +1,46 @@
+"""One group's modules, each a large button; a module is the second tap from home."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.catalog.modules import GROUPS, modules_in
+from screens.base import BaseScreen
+from screens.widgets import BigButton
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+# Modules with a screen of their own; the others use the generic module screen.
+OWN_SCREENS = {"guides": "guides"}
+
+
+class GroupScreen(BaseScreen):
+    group_id = StringProperty("government")
+    group_title = StringProperty("")
+
+    def on_activate(self, group: str = "government", **kwargs: object) -> None:
+        self.group_id = group
+        self.group_title = next(g.title for g in GROUPS if g.id == group)
+        grid = self.ids.modules
+        grid.clear_widgets()
+        for mod in modules_in(group):
+            button = ModuleButton(module_id=mod.id, msgid=mod.title, group_id=group,
+                                  later=not mod.offered)
+            button.bind(on_release=lambda b: self.open(b.module_id))
+            grid.add_widget(button)
+
+    def open(self, module_id: str) -> None:
+        screen = OWN_SCREENS.get(module_id)
+        if screen:
+            self.app.go(screen)
+        else:
+            self.app.go("module", module=module_id)
+
+
+class ModuleButton(BigButton):
+    module_id = StringProperty()
+    msgid = StringProperty()
+    group_id = StringProperty()
+    later = BooleanProperty(False)
