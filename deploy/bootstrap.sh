@@ -9,7 +9,8 @@ APT_PACKAGES=(
   pcscd libpcsclite-dev vsmartcard-vpcd            # PC/SC and the virtual reader
   cups cups-client cups-bsd printer-driver-cups-pdf libcups2-dev   # A4 printing
   sane-utils libsane1                              # scanning (SANE test backend)
-  fonts-noto-cjk                                   # Chinese text on printed pages and screens
+  fonts-noto-cjk fonts-wqy-microhei                # Chinese text on printed pages and screens
+  xvfb libgl1-mesa-dri libmtdev1 espeak-ng         # the screens (tests render under Xvfb), voice
   poppler-utils socat                              # tests: pdftotext, a serial line pair
 )
 

@@ -74,8 +74,14 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="the terminal's touch-screen app")
     run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
-    run.add_argument("--orientation", choices=("landscape", "portrait"), default="landscape")
+    run.add_argument("--orientation", choices=("landscape", "portrait"),
+                     help="default: the config's [display] orientation")
     run.set_defaults(handler=cmd_run)
+
+    shots = commands.add_parser("screenshots", help="render every screen to PNG files and audit them")
+    shots.add_argument("--out", required=True, type=Path)
+    shots.add_argument("--orientation", choices=("landscape", "portrait"), default="landscape")
+    shots.set_defaults(handler=cmd_screenshots)
 
     devices = commands.add_parser("devices", help="the terminal's devices").add_subparsers(
         dest="devices_command", required=True)
@@ -102,7 +108,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
     from screens.run import run
-    return run(cfg, windowed=args.windowed, orientation=args.orientation)
+    return run(cfg, windowed=args.windowed, orientation=args.orientation or cfg.display.orientation)
+
+
+def cmd_screenshots(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    from screens.screenshots import take_screenshots
+    findings = take_screenshots(args.out, args.orientation, lang)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    return EXIT_ERROR if findings else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:

@@ -43,6 +43,45 @@ class Terminal:
     id: str = "kiosk-dev"
     station: str = ""
     language: str = "zh_CN"
+    guide_url: str = "https://www.gdzwfw.gov.cn/portal/v2/guide/{code}"  # an item's guide online
+
+
+@dataclass(frozen=True)
+class Display:
+    """The ``[display]`` section: the panel, so sizes on the glass are right."""
+
+    dpi: float = 102.0  # a 21.5-inch 1920×1080 panel
+    orientation: str = "landscape"
+
+    def __post_init__(self) -> None:
+        if not 40 <= self.dpi <= 400:
+            raise ValueError("key 'dpi' must be between 40 and 400")
+        if self.orientation not in ("landscape", "portrait"):
+            raise ValueError("key 'orientation' must be 'landscape' or 'portrait'")
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """The ``[session]`` section: when an idle visit is asked "still there?" and ended."""
+
+    idle_timeout_s: float = 60.0
+    countdown_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.idle_timeout_s < 10 or self.countdown_s < 5:
+            raise ValueError("keys 'idle_timeout_s' (at least 10) and 'countdown_s' (at least 5) are too short")
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """The ``[maintenance]`` section: the technicians' screen."""
+
+    pin: str = ""  # empty: the maintenance screen stays locked
+    allow_exit: bool = False  # leaving the app to the desktop: development only
+
+    def __post_init__(self) -> None:
+        if self.pin and not (self.pin.isdigit() and 4 <= len(self.pin) <= 12):
+            raise ValueError("key 'pin' must be 4 to 12 digits")
 
 
 @dataclass(frozen=True)
@@ -62,6 +101,9 @@ class Config:
     path: Path
     terminal: Terminal
     devices: dict[str, DeviceConfig]
+    display: Display = Display()
+    session: SessionTimes = SessionTimes()
+    maintenance: Maintenance = Maintenance()
 
 
 def config_path(explicit: str | None = None) -> Path:
@@ -86,13 +128,16 @@ def load(path: Path | str) -> Config:
 def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
     """Validate an already-decoded TOML document."""
     path = Path(path)
-    unknown = set(raw) - {"terminal", "devices"}
+    unknown = set(raw) - {"devices", *_SECTIONS}
     if unknown:
         raise ConfigError(path, N_("unknown section [{section}]"), section=sorted(unknown)[0])
-    terminal = _build(Terminal, _table(raw, "terminal", path), "terminal", path)
+    sections = {key: _build(cls, _table(raw, key, path), key, path) for key, cls in _SECTIONS.items()}
     devices_raw = _table(raw, "devices", path)
     devices = {name: _device(name, section, path) for name, section in devices_raw.items()}
-    return Config(path=path, terminal=terminal, devices=devices)
+    return Config(path=path, devices=devices, **sections)
+
+
+_SECTIONS = {"terminal": Terminal, "display": Display, "session": SessionTimes, "maintenance": Maintenance}
 
 
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from kiosk.catalog.search import CatalogSearch
 from kiosk.config import Config
 from kiosk.content import load_content
 from kiosk.devices import Devices
+from kiosk.session import Session
+from kiosk.speech import Speaker
 
 log = logging.getLogger(__name__)
 SERVING = (Status.ONLINE, Status.BUSY)
@@ -30,11 +32,14 @@ class Terminal:
         self._search = CatalogSearch(self.catalog_store.catalog)
         self._search_of = self.catalog_store.catalog
         self.content = load_content()
+        self.session = Session(config.session.idle_timeout_s, config.session.countdown_s)
+        self.speaker = Speaker()
 
     def start(self) -> None:
         self.devices.start()
 
     def close(self) -> None:
+        self.speaker.stop()
         self.devices.close()
 
     def on_device_change(self, callback: Callable[[StatusChange], None]) -> None:

@@ -25,7 +25,12 @@ class BaseScreen(Screen):
         """Fill the screen for this visit."""
 
     def on_deactivate(self) -> None:
-        """Forget what the screen showed."""
+        """Leaving the screen (the visit may come back to it)."""
+
+    def forget(self) -> None:
+        """The visit ended: drop everything it entered or was shown."""
+        self.activation = {}
+        self.on_deactivate()
 
     def speech_text(self) -> str:
         """The visible text, top to bottom, left to right."""

@@ -20,7 +20,10 @@ from drivers.sim.sane_test import SaneTestSim
 from drivers.sim.vpcd_card import VirtualCard
 
 DEMO_PRINTER_PORT = 19100
-TERMINAL = {"id": "demo-001", "station": "湖光镇东岭村便民服务站", "language": "zh_CN"}
+DEMO_SECTIONS = {
+    "terminal": {"id": "demo-001", "station": "湖光镇东岭村便民服务站", "language": "zh_CN"},
+    "maintenance": {"pin": "2468", "allow_exit": True},  # a development terminal
+}
 
 
 class SimulatedStation:
@@ -69,11 +72,10 @@ class SimulatedStation:
 
     def config_text(self) -> str:
         """The kiosk config (TOML) for this station."""
-        lines = ["# The demo terminal: every device is a simulator under " + str(self.run_dir), "",
-                 "[terminal]"]
-        lines += [f"{key} = {_toml(value)}" for key, value in TERMINAL.items()]
-        for name, section in self.sections().items():
-            lines += ["", f"[devices.{name}]"]
+        lines = ["# The demo terminal: every device is a simulator under " + str(self.run_dir)]
+        tables = {**DEMO_SECTIONS, **{f"devices.{name}": s for name, s in self.sections().items()}}
+        for table, section in tables.items():
+            lines += ["", f"[{table}]"]
             lines += [f"{key} = {_toml(value)}" for key, value in section.items()]
         return "\n".join(lines) + "\n"
 
