@@ -150,7 +150,8 @@ class Device:
 
     A subclass sets ``kind`` and ``Options`` and implements ``probe`` (find the
     current state by talking to the hardware). ``start`` begins background
-    monitoring where the driver has any; ``close`` stops it and the worker.
+    monitoring where the driver has any (``_start_monitor``, often with the loop
+    ``_submit_every``); ``close`` stops it and the worker, then calls ``_release``.
     """
 
     kind: ClassVar[str] = "device"
@@ -163,6 +164,9 @@ class Device:
         self._listeners: list[Callable[[StatusChange], None]] = []
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dev-{name}")
+        self._closing = threading.Event()  # set by close(): monitors and long waits end
+        self._monitor: threading.Thread | None = None
+        self._monitor_join_s = 0.0
 
     # -- state ---------------------------------------------------------------
     @property
@@ -228,5 +232,46 @@ class Device:
         self.refresh()
 
     def close(self) -> None:
+        """Stop the monitor, drop queued I/O, let running I/O end (it has timeouts), release."""
+        self._closing.set()
+        if self._monitor is not None:
+            self._monitor.join(self._monitor_join_s)
+            if self._monitor.is_alive():
+                log.warning("%s: monitor still running %.1f s after close", self.name, self._monitor_join_s)
         self._worker.shutdown(wait=True, cancel_futures=True)
+        self._release()
+
+    # -- background monitoring ---------------------------------------------------
+    def _start_monitor(self, loop: Callable[[], None], join_timeout: float = 2.0) -> None:
+        """Run ``loop`` on a daemon thread, once; it must return soon after ``_closing`` is set.
+
+        ``close`` waits at most ``join_timeout`` seconds for it.
+        """
+        if self._monitor is None and not self._closing.is_set():
+            self._monitor_join_s = join_timeout
+            self._monitor = threading.Thread(target=loop, name=f"mon-{self.name}", daemon=True)
+            self._monitor.start()
+
+    def _submit_every(self, interval: float, fn: Callable[[], Any]) -> None:
+        """A monitor loop: ``submit(fn)`` every ``interval`` s until close. A round is skipped
+        while the previous one has not run yet (the worker is busy with a job), so rounds
+        never pile up; the loop itself never waits on the worker."""
+        last: Future[Any] | None = None
+        while not self._closing.wait(interval):
+            if last is not None and not last.done():
+                continue
+            try:
+                last = self.submit(fn)
+            except RuntimeError:  # the worker has shut down
+                return
+            last.add_done_callback(self._log_unexpected)
+
+    def _log_unexpected(self, done: Future[Any]) -> None:
+        """Log a background round that failed with something other than a DeviceError (a bug)."""
+        exc = None if done.cancelled() else done.exception()
+        if exc is not None and not isinstance(exc, DeviceError):
+            log.error("%s: background round failed", self.name, exc_info=exc)
+
+    def _release(self) -> None:
+        """Free what the driver holds (a port, a connection); runs in ``close`` after the worker."""
 

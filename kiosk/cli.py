@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -36,12 +37,13 @@ STATUS_LABELS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C ends watch/demo, even in background jobs
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
         from kiosk.demo import run_demo
-        return run_demo(Path(args.run_dir), _lang(args, None))
+        return run_demo(Path(args.run_dir), _lang(args, None), console=args.console)
     try:
         cfg = config_mod.load(config_mod.config_path(args.config))
     except config_mod.ConfigError as exc:
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="start the simulated devices and watch them")
     demo.add_argument("--run-dir", default=str(config_mod.DEMO_RUN_DIR))
+    demo.add_argument("--console", action="store_true", help="the device console, not the app")
 
     run = commands.add_parser("run", help="the terminal's touch-screen app")
     run.add_argument("--windowed", action="store_true", help="a window instead of full screen")

@@ -1,13 +1,17 @@
-"""``kiosk demo``: the terminal's devices on simulators, with a one-letter console.
+"""``kiosk demo``: the terminal on simulated devices.
 
 The simulators run under the run directory (by default where the packaged demo config
-points), status changes are printed as they happen, and each key exercises a device or
-switches a simulator's fault so the change can be watched.
+points). With a display, the touch-screen app runs in a window while the terminal
+takes one-letter commands that switch the simulators (card in/out, paper); without one
+(or with ``--console``) a console lists the devices, prints status changes as they
+happen, and each key exercises a device or switches a simulator's fault.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from drivers.base import DeviceError, StatusChange
@@ -32,8 +36,15 @@ COMMANDS = (
 PAPER_CYCLE = {Fault.NONE: Fault.PAPER_NEAR_END, Fault.PAPER_NEAR_END: Fault.PAPER_OUT}
 
 
-def run_demo(run_dir: Path, lang: str) -> int:
-    """Start the station, watch its devices and take commands until ``q`` or Ctrl-C."""
+APP_COMMANDS = (
+    ("c", N_("put the ID card on the reader / take it off")),
+    ("b", N_("present the staff badge / take it away")),
+    ("o", N_("receipt paper: ok → near end → out → ok")),
+)
+
+
+def run_demo(run_dir: Path, lang: str, console: bool = False) -> int:
+    """Start the station, then the app (or the console) until it is closed or Ctrl-C."""
     signal.signal(signal.SIGTERM, _interrupt)
     say = lambda msgid, **params: print(translate(msgid, lang, **params), flush=True)  # noqa: E731
     say(N_("Starting the simulated devices in {dir} ..."), dir=run_dir)
@@ -45,6 +56,10 @@ def run_demo(run_dir: Path, lang: str) -> int:
     try:
         config_file = run_dir / "kiosk.toml"
         config_file.write_text(station.config_text(), encoding="utf-8")
+        if not console and os.environ.get("DISPLAY"):
+            return _run_app(station, config_mod.load(config_file), lang)
+        if not console:
+            say(N_("No display: the touch-screen app needs one (run under X or set DISPLAY). Showing the device console."))
         with Devices(config_mod.load(config_file)) as devices:
             console = _Console(station, devices, lang, say)
             console.list()
@@ -59,6 +74,39 @@ def run_demo(run_dir: Path, lang: str) -> int:
         station.stop()
     say(N_("Demo stopped."))
     return 0
+
+
+def _run_app(station: SimulatedStation, cfg: config_mod.Config, lang: str) -> int:
+    """The app in a window; simulator switches on the terminal's standard input."""
+    for key, msgid in APP_COMMANDS:
+        print(f"  {key}  {translate(msgid, lang)}", flush=True)
+    actions = {"c": lambda: _toggle_card(station), "b": lambda: _toggle_badge(station),
+               "o": lambda: _cycle_paper(station)}
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            action = actions.get(line.strip()[:1].lower())
+            if action:
+                action()
+
+    threading.Thread(target=read_commands, name="demo-console", daemon=True).start()
+    from screens.run import run
+    return run(cfg, windowed=True, orientation=cfg.display.orientation)
+
+
+def _toggle_card(station: SimulatedStation) -> None:
+    samv = station.samv
+    samv.remove() if samv.card else samv.insert()
+
+
+def _toggle_badge(station: SimulatedStation) -> None:
+    badge = station.badge
+    badge.remove() if badge.inserted else badge.insert()
+
+
+def _cycle_paper(station: SimulatedStation) -> None:
+    printer = station.printer
+    printer.fault = PAPER_CYCLE.get(printer.fault, Fault.NONE)
 
 
 def _interrupt(*_: object) -> None:
@@ -101,20 +149,17 @@ class _Console:
         print("\n".join(identity_lines(identity.as_dict(), self.lang)), flush=True)
 
     def toggle_id_card(self) -> None:
-        samv = self.station.samv
-        samv.remove() if samv.card else samv.insert()
+        _toggle_card(self.station)
 
     def toggle_badge(self) -> None:
-        badge = self.station.badge
-        badge.remove() if badge.inserted else badge.insert()
+        _toggle_badge(self.station)
 
     def print_receipt(self) -> None:
         self.devices["receipt"].print_test_page().result()
         self.say(N_("Printed; the simulator wrote it under {dir}"), dir=self.station.run_dir / "printer")
 
     def cycle_paper(self) -> None:
-        printer = self.station.printer
-        printer.fault = PAPER_CYCLE.get(printer.fault, Fault.NONE)
+        _cycle_paper(self.station)
 
     def print_a4(self) -> None:
         self.devices["a4"].print_test_page().result()

@@ -137,4 +137,8 @@ def test_watch_prints_changes_as_they_happen(station):
     finally:
         station.printer.fault = "none"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        try:
+            returncode = proc.wait(timeout=15)
+        finally:
+            proc.kill()
+    assert returncode == 0

@@ -67,6 +67,7 @@ def test_social_security_profile(running, reader):
 
 
 def test_no_card_times_out(running, reader):
+    no_card_on(running)
     with pytest.raises(DeviceTimeout) as caught:
         reader.read_uid(timeout=0.5).result(30)
     assert caught.value.code == "idcard.no_card"
@@ -114,6 +115,7 @@ def test_mute_card_times_out_and_reader_recovers_after_removal(running, reader):
 
 def test_pcscd_stopped_is_offline_and_recovers(running, reader):
     assert wait_for(lambda: reader.state.detail["reader"] == "present")
+    no_card_on(running)
     events = Events(reader)
     with card(running):
         assert wait_for(lambda: reader.state.detail["card"] == "present")

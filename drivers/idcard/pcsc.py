@@ -127,8 +127,6 @@ class PcscReader(Device):
         super().__init__(name, options)
         self._socket_ok = self._use_socket(self.options.socket)
         self._card_listeners: list[Callable[[CardEvent], None]] = []
-        self._stop = threading.Event()
-        self._monitor: threading.Thread | None = None
         self._stuck: threading.Thread | None = None  # an exchange a mute card never answered
         self._set_state(Status.OFFLINE, reader="absent", card="absent")
 
@@ -209,36 +207,26 @@ class PcscReader(Device):
     # -- monitor ---------------------------------------------------------------
     def start(self) -> None:
         super().start()
-        if self._monitor is None:
-            self._stop.clear()
-            self._monitor = threading.Thread(target=self._watch_forever, name=f"pcsc-{self.name}", daemon=True)
-            self._monitor.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._monitor is not None:
-            self._monitor.join(self.options.poll_interval_s * 4 + 2)
-            self._monitor = None
-        super().close()
+        self._start_monitor(self._watch_forever, join_timeout=self.options.poll_interval_s * 4 + 2)
 
     def _watch_forever(self) -> None:
         card = {"present": False}
-        while not self._stop.is_set():
+        while not self._closing.is_set():
             try:
                 with _context() as ctx:
                     self._watch(ctx, card)
             except DeviceError as exc:
                 log.debug("%s: monitor: %s", self.name, exc)
-            if self._stop.is_set():
+            if self._closing.is_set():
                 return
             self._set_state(Status.OFFLINE, reader="absent")
             self._card_changed(card, None, False, b"")
-            self._stop.wait(self.options.poll_interval_s)
+            self._closing.wait(self.options.poll_interval_s)
 
     def _watch(self, ctx: Any, card: dict[str, Any]) -> None:
         """Follow one pcscd until it goes away (DeviceError) or close()."""
         reader, reader_state, pnp_state = None, scard.SCARD_STATE_UNAWARE, scard.SCARD_STATE_UNAWARE
-        while not self._stop.is_set():
+        while not self._closing.is_set():
             found = self._find_reader(ctx)
             if found != reader or self.state.status is Status.OFFLINE:
                 reader, reader_state = found, scard.SCARD_STATE_UNAWARE

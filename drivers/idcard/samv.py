@@ -11,7 +11,6 @@ import grp
 import logging
 import os
 import select
-import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from dataclasses import dataclass
 import serial
 
 from drivers.base import (
-    Device, DeviceError, DeviceTimeout, DeviceUnavailable, MediaError, Options, ProtocolError, Status,
+    Device, DeviceError, DeviceTimeout, DeviceUnavailable, MediaError, Options, ProtocolError, Recovery,
+    Status,
 )
 from drivers.idcard import samv_protocol as sp
 from drivers.idcard.identity import Identity
@@ -71,8 +71,6 @@ class SamvReader(Device):
         super().__init__(name, options)
         self._serial: serial.Serial | None = None
         self._frames = sp.FrameReader(self._read_chunk)
-        self._stop = threading.Event()
-        self._monitor: threading.Thread | None = None
 
     # -- public --------------------------------------------------------------
     def read_identity(self, timeout: float = 10.0) -> Future[Identity]:
@@ -99,19 +97,10 @@ class SamvReader(Device):
 
     def start(self) -> None:
         super().start()
-        if self._monitor is None:
-            self._monitor = threading.Thread(target=self._watch, name=f"mon-{self.name}", daemon=True)
-            self._monitor.start()
+        self._start_monitor(lambda: self._submit_every(self.options.poll_interval_s, self._poll))
 
-    def close(self) -> None:
-        self._stop.set()
-        if self._monitor is not None:
-            self._monitor.join()
-        try:
-            self.submit(self._close_port).result()
-        except RuntimeError:  # the worker is already shut down
-            pass
-        super().close()
+    def _release(self) -> None:
+        self._close_port()
 
     # -- on the worker ---------------------------------------------------------
     def _guarded(self, fn, *args):
@@ -141,7 +130,7 @@ class SamvReader(Device):
                 if remaining <= 0:
                     self._set_state(Status.ONLINE, card="absent")
                     raise DeviceTimeout("idcard.no_card", N_("No ID card was placed on the reader."))
-                if self._stop.wait(min(self.options.poll_interval_s, remaining)):
+                if self._closing.wait(min(self.options.poll_interval_s, remaining)):
                     raise DeviceUnavailable("idcard.closed", N_("The ID card reader was closed."))
             identity = self._read()
         except (MediaError, ProtocolError):
@@ -167,7 +156,8 @@ class SamvReader(Device):
         if answer.sw3 == sp.READ_FAILED and not self._find():
             self._set_state(Status.ONLINE, card="absent")
             raise MediaError("idcard.card_removed",
-                             N_("The ID card was taken away before it was read. Please place it again."))
+                             N_("The ID card was taken away before it was read. Please place it again."),
+                             recovery=Recovery.RETRY)
         if answer.sw3 != sp.OK:
             raise sp.sw3_error(answer.sw3)
         return sp.decode_read(answer.data)
@@ -249,10 +239,3 @@ class SamvReader(Device):
                 self._set_state(Status.ONLINE, card="present" if present else "absent")
         except DeviceError as exc:
             log.debug("%s: %s", self.name, exc)
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.options.poll_interval_s):
-            try:
-                self.submit(self._poll).result()
-            except RuntimeError:  # closed
-                return

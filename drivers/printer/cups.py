@@ -13,7 +13,6 @@ import logging
 import shutil
 import socket
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -82,11 +81,6 @@ class CupsJobResult:
 class CupsPrinter(Device):
     kind = "a4_printer"
     Options = CupsOptions
-
-    def __init__(self, name: str, options: CupsOptions):
-        super().__init__(name, options)
-        self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
 
     # -- connection ------------------------------------------------------------
     def _server(self) -> str:
@@ -165,19 +159,7 @@ class CupsPrinter(Device):
     # -- monitoring --------------------------------------------------------------
     def start(self) -> None:
         super().start()
-        if self._poller is None:
-            self._poller = threading.Thread(target=self._poll, name=f"poll-{self.name}", daemon=True)
-            self._poller.start()
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.options.poll_s):
-            self.refresh()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._poller is not None:
-            self._poller.join(timeout=self.options.poll_s + 1)
-        super().close()
+        self._start_monitor(lambda: self._submit_every(self.options.poll_s, self._refresh))
 
     # -- printing ----------------------------------------------------------------
     def print_pdf(self, path: Path | str, title: str = "document",

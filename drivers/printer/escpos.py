@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -91,8 +90,6 @@ class EscposPrinter(Device):
         self._link = None
         self._pending: tuple[PendingJob, ...] = ()
         self._next_id = 1
-        self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
 
     # -- public API ------------------------------------------------------------
     @property
@@ -118,30 +115,11 @@ class EscposPrinter(Device):
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
-        super().start()
-        if self._poller is None:
-            self._poller = threading.Thread(target=self._poll, name=f"poll-{self.name}", daemon=True)
-            self._poller.start()
+        super().start()  # then DLE EOT every status_interval_s, skipped while a job prints
+        self._start_monitor(lambda: self._submit_every(self.options.status_interval_s, self._refresh))
 
-    def close(self) -> None:
-        self._stop.set()
-        if self._poller is not None:
-            self._poller.join(timeout=self.options.timeout_s * 5 + 1)
-        try:
-            self.submit(self._disconnect)
-        except RuntimeError:  # already closed
-            pass
-        super().close()
-
-    def _poll(self) -> None:
-        last: Future | None = None
-        while not self._stop.wait(self.options.status_interval_s):
-            if last is not None and not last.done():
-                continue  # a job or the previous poll is still running: the printer is not idle
-            try:
-                last = self.refresh()
-            except RuntimeError:  # the worker has shut down
-                return
+    def _release(self) -> None:
+        self._disconnect()
 
     def probe(self) -> None:
         self._read_status()

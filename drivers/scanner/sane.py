@@ -202,10 +202,7 @@ class SaneScanner(Device):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    proc.kill()
-                    self._set_state(Status.HARDWARE_ERROR, error="timeout")
-                    raise DeviceTimeout("scanner.timeout", N_("The scanner did not answer in {seconds} s"),
-                                        seconds=round(self.options.timeout_s))
+                    raise self._timed_out(proc)
                 if not sel.select(timeout=min(left, 0.5)):
                     continue
                 data = os.read(proc.stderr.fileno(), 4096)
@@ -217,8 +214,18 @@ class SaneScanner(Device):
                 if progress is not None:
                     for value in parse_progress("\n".join(done)):
                         progress(value)
-            returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+            try:  # stderr closed; scanimage still has until the deadline to exit
+                returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                raise self._timed_out(proc) from None
         return returncode, b"".join(chunks).decode("utf-8", "replace")
+
+    def _timed_out(self, proc: subprocess.Popen) -> DeviceTimeout:
+        """Kill a scan that ran out of time (so ``with proc`` does not wait for it)."""
+        proc.kill()
+        self._set_state(Status.HARDWARE_ERROR, error="timeout")
+        return DeviceTimeout("scanner.timeout", N_("The scanner did not answer in {seconds} s"),
+                             seconds=round(self.options.timeout_s))
 
     def _failure(self, returncode: int, stderr: str) -> DeviceError:
         lines = [ln for ln in re.split(r"[\r\n]", stderr) if ln.strip() and not _PROGRESS.search(ln)]
