@@ -8,12 +8,19 @@ because python-escpos's code-page magic has no CJK.
 """
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
-from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
-from escpos.printer import Dummy
+from drivers.cache import cache_dir
+
+# python-escpos pickles its printer profiles into a new temporary folder at every import
+# unless told where: keep one, so starts are fast and /tmp does not fill up over the years.
+os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache_dir("escpos")))
+
+from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q  # noqa: E402
+from escpos.printer import Dummy  # noqa: E402
 
 ENCODING = "gb18030"
 INIT = b"\x1b@"

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
-
 from kiosk.catalog.items import Catalog, ServiceItem
+from kiosk.catalog.readings import readings
 
 NAME, ALIAS, PLACE = "name", "alias", "place"
 EXACT, PREFIX, INSIDE, LOOSE = "exact", "prefix", "inside", "loose"
@@ -46,12 +45,7 @@ def normalize(query: str) -> str:
 
 def syllables(text: str) -> tuple[str, ...]:
     """The pinyin syllables (no tones) of the Chinese characters and ASCII words of ``text``."""
-    out: list[str] = []
-    for chunk in lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: [s]):
-        word = "".join(ch for ch in chunk.lower() if ch.isascii() and ch.isalnum())
-        if word:
-            out.append(word)
-    return tuple(out)
+    return readings([text])[text]
 
 
 @dataclass(frozen=True)
@@ -64,8 +58,7 @@ class _Key:
     kind: str
 
     @classmethod
-    def of(cls, text: str, kind: str) -> _Key:
-        syl = syllables(text)
+    def of(cls, text: str, kind: str, syl: tuple[str, ...]) -> _Key:
         starts = tuple(sum(len(s) for s in syl[:n]) for n in range(len(syl)))
         return cls(normalize(text), syl, "".join(syl), "".join(s[0] for s in syl), starts, kind)
 
@@ -121,10 +114,13 @@ class CatalogSearch:
         self.catalog = catalog
         self._keys: list[tuple[_Key, ...]] = []
         self._heads: dict[str, set[int]] = {}
+        texts = {t for item in catalog.items for t in (item.name, *item.aliases, item.window, item.department)}
+        read = readings(texts)
         for n, item in enumerate(catalog.items):
-            keys = (_Key.of(item.name, NAME),
-                    *(_Key.of(a, ALIAS) for a in item.aliases),
-                    _Key.of(item.window, PLACE), _Key.of(item.department, PLACE))
+            keys = (_Key.of(item.name, NAME, read[item.name]),
+                    *(_Key.of(a, ALIAS, read[a]) for a in item.aliases),
+                    _Key.of(item.window, PLACE, read[item.window]),
+                    _Key.of(item.department, PLACE, read[item.department]))
             self._keys.append(keys)
             for key in keys:
                 for head in key.heads():
