@@ -44,6 +44,7 @@ class Terminal:
     station: str = ""
     language: str = "zh_CN"
     guide_url: str = "https://www.gdzwfw.gov.cn/portal/v2/guide/{code}"  # an item's guide online
+    opening_hours: str = ""  # the staffed window's hours, as the station publishes them
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """KioskApp: builds the screens, wires the terminal's services, owns the UI thread.
 
-Device changes arrive on device threads and are moved to the UI thread with
-``Clock.schedule_once`` before any widget is touched. Screens are registered in
+Device changes arrive on device threads and are moved to the UI thread (Kivy's
+``mainthread``) before any widget or the session is touched. Screens are registered in
 ``SCREENS``; ``go(name, **kwargs)`` shows one and keeps the way back.
 """
 from __future__ import annotations
@@ -17,6 +17,8 @@ from kivy.lang import Builder
 from kivy.properties import ListProperty, ObjectProperty, StringProperty
 
 from drivers.base import StatusChange
+from kiosk.logbuffer import install as install_log_buffer
+from kiosk.session import EndReason, Phase, SessionEvent
 from kiosk.terminal import Terminal
 from screens.fonts import register_cjk_font
 from screens.style import Style
@@ -29,7 +31,10 @@ SCREENS = {
     "home": "screens.home:HomeScreen",
     "group": "screens.group:GroupScreen",
     "module": "screens.module:ModuleScreen",
-
+    "guides": "screens.guides:GuidesScreen",
+    "guide": "screens.guide:GuideScreen",
+    "maintenance": "screens.maintenance:MaintenanceScreen",
+    "out_of_service": "screens.out_of_service:OutOfServiceScreen",
 }
 
 
@@ -41,13 +46,14 @@ class KioskApp(App):
     style = ObjectProperty(None)
     history = ListProperty()
 
-    def __init__(self, terminal: Terminal, dpi: float = 102, **kwargs):
+    def __init__(self, terminal: Terminal, **kwargs):
         super().__init__(**kwargs)
         self.terminal = terminal
         self.lang = terminal.config.terminal.language
         self.terminal_name = terminal.config.terminal.station
-        self.style = Style(dpi=dpi)
+        self.style = Style(dpi=terminal.config.display.dpi)
         self.title = "村便民服务站自助终端"
+        self.log_buffer = install_log_buffer()  # the maintenance screen's last log lines
 
     # -- building ----------------------------------------------------------------
     def build(self):
@@ -60,9 +66,20 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
-        self.terminal.on_device_change(self._device_changed)
+        from screens.idle import IdleOverlay
+        self.idle = IdleOverlay()
+        self.idle.bind(on_more_time=lambda *_: self.session.extend(),
+                       on_end=lambda *_: self.session.end(EndReason.FINISHED))
+        self.session.subscribe(self._session_event)
+        Window.bind(on_touch_down=self._any_touch)
+        Clock.schedule_interval(self._tick_session, 0.25)
+        self.terminal.on_device_change(self._on_device_change)
         self.terminal.start()
         self.show("attract")
+        from screens.maintenance import MaintenanceAccess
+        from screens.out_of_service import ServiceWatch
+        self.maintenance_access = MaintenanceAccess(self)  # hidden gesture; no way out unless allow_exit
+        self.service_watch = ServiceWatch(self)
 
     def on_stop(self) -> None:
         self.terminal.close()
@@ -105,21 +122,56 @@ class KioskApp(App):
 
     def wake(self, touch) -> None:
         """The first touch on the attract screen: a visit begins at home."""
+        self.session.start()
         self.go_home()
+
+    # -- the visit ---------------------------------------------------------------------
+    @property
+    def session(self):
+        return self.terminal.session
+
+    def _any_touch(self, window, touch) -> None:
+        if self.session.active:
+            self.session.touch()
+
+    def _tick_session(self, dt: float) -> None:
+        state = self.session.tick()
+        warning = state is not None and state.phase == Phase.WARNING
+        if warning:
+            self.idle.prompt = self.session.prompt()
+            self.idle.seconds = max(0, int(state.seconds_left + 0.999))
+            if self.idle.parent is None:
+                self.idle.open(animation=False)
+        elif self.idle.parent is not None:
+            self.idle.dismiss(animation=False)
+
+    def _session_event(self, event: SessionEvent) -> None:
+        if event.kind == "ended":
+            self.end_visit()
+
+    def end_visit(self) -> None:
+        """After the privacy wipe: every screen forgets the visit; back to attract, defaults."""
+        if self.idle.parent is not None:
+            self.idle.dismiss(animation=False)
+        self.terminal.speaker.stop()
+        for screen in self.manager.screens:
+            screen.forget()
+        self.history = []
+        self.lang = self.terminal.config.terminal.language
+        self.style.large = self.style.high_contrast = False
+        self.show("attract")
 
     # -- settings a person can change -------------------------------------------------
     def toggle_language(self) -> None:
         self.lang = "en" if self.lang == "zh_CN" else "zh_CN"
 
     def read_aloud(self) -> None:
-        log.info("read aloud: %s", self.screen.speech_text())
+        self.terminal.speaker.say(self.screen.speech_text(), self.lang)
 
     # -- devices -----------------------------------------------------------------------
-    def _device_changed(self, change: StatusChange) -> None:  # on a device thread
-        Clock.schedule_once(lambda dt: self._on_device_change(change))
-
-    @mainthread
+    @mainthread  # called on a device thread; runs on the UI thread
     def _on_device_change(self, change: StatusChange) -> None:
+        self.session.on_device_change(change)
         handler = getattr(self.screen, "on_device_change", None)
         if handler is not None:
             handler(change)

@@ -12,6 +12,8 @@ from functools import lru_cache
 from fontTools.ttLib import TTCollection, TTFont
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+from kivy.uix.stencilview import StencilView
 from PIL import Image
 
 from screens.style import contrast
@@ -43,7 +45,10 @@ def audit(app, image_path: str, screen: str, font_path: str) -> list[Finding]:
     image = Image.open(image_path).convert("RGB")
     findings = _blank(image, screen)
     glyphs = font_characters(font_path)
-    for widget in _visible(app.root, image.size):
+    window = app.root.get_root_window()
+    overlays = [w for w in window.children if isinstance(w, ModalView)]
+    top = overlays[0] if overlays else app.root  # an open overlay covers the screen under it
+    for widget in _visible(top, image.size):
         if isinstance(widget, Label) and widget.text.strip():
             findings += _glyphs(widget, glyphs, screen) + _contrast(widget, image, screen)
         if isinstance(widget, ButtonBehavior):
@@ -52,22 +57,32 @@ def audit(app, image_path: str, screen: str, font_path: str) -> list[Finding]:
 
 
 def _visible(root, size):
-    """Widgets drawn on screen: not hidden, not clipped away, inside the window."""
-    width, height = size
+    """Widgets drawn whole on screen: not hidden, not clipped by a scroll view, in the window."""
     for widget in root.walk(restrict=True):
-        if not _shown(widget, root) or widget.width < 2 or widget.height < 2:
+        if widget.width < 2 or widget.height < 2:
+            continue
+        clip = _clip(widget, root, (0, 0, *size))
+        if clip is None:
             continue
         x, y = widget.to_window(*widget.pos)
-        if x >= 0 and y >= 0 and x + widget.width <= width + 1 and y + widget.height <= height + 1:
+        left, bottom, right, top = clip
+        if x >= left - 1 and y >= bottom - 1 and x + widget.width <= right + 1 and y + widget.height <= top + 1:
             yield widget
 
 
-def _shown(widget, root) -> bool:
-    while widget is not None and widget is not root:
-        if widget.opacity == 0:
-            return False
-        widget = widget.parent
-    return True
+def _clip(widget, root, window_box):
+    """The window area ``widget`` can show in (scroll views clip), or None when hidden."""
+    left, bottom, right, top = window_box
+    node = widget
+    while node is not None and node is not root.parent:
+        if node.opacity == 0:
+            return None
+        if isinstance(node, StencilView) and node is not widget:
+            x, y = node.to_window(*node.pos)
+            left, bottom = max(left, x), max(bottom, y)
+            right, top = min(right, x + node.width), min(top, y + node.height)
+        node = node.parent
+    return left, bottom, right, top
 
 
 def _name(widget) -> str:

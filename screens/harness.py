@@ -80,5 +80,8 @@ class AppHarness:
         self.frames(3)
 
     def screenshot(self, path) -> None:
+        """The window as a person sees it, overlays included, saved to ``path``."""
+        import os
         self.frames(3)
-        self.app.root.export_to_png(str(path))
+        saved = self._loop.window.screenshot(name=str(path))
+        os.replace(saved, path)

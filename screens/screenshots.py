@@ -34,8 +34,30 @@ def _shots() -> list[Shot]:
         ("home-high-contrast", lambda h: (h.app.go_home(), setattr(h.app.style, "high_contrast", True))),
         ("group-village-large-print", lambda h: (h.app.go("group", group="village"),
                                                  setattr(h.app.style, "large", True))),
+        ("guides", lambda h: h.app.go("guides")),
+        ("guides-search-wfc", lambda h: h.app.go("guides", mode="search", letters="wfc")),
+        ("guides-life-event", lambda h: h.app.go("guides", mode="event")),
+        ("guide-no-house-certificate", lambda h: h.app.go("guide", code=_item_code(h, "无房产证明"))),
+        ("guide-large-print", lambda h: (h.app.go("guide", code=_item_code(h, "无房产证明")),
+                                         setattr(h.app.style, "large", True))),
+        ("idle-countdown", _idle_countdown),
+        ("maintenance-pin", lambda h: h.app.go("maintenance")),
+        ("maintenance-devices", lambda h: (h.app.go("maintenance"), h.app.screen.submit_pin("2468"))),
+        ("out-of-service", lambda h: h.app.show("out_of_service")),
     ]
     return shots
+
+
+def _item_code(harness, name: str) -> str:
+    return str(next(i for i in harness.app.terminal.catalog if i.name == name).code)
+
+
+def _idle_countdown(harness) -> None:
+    """A visit left idle: the "still there?" question with its countdown."""
+    session = harness.app.terminal.session
+    harness.app.wake(None)
+    session.timer.warn(session.clock())
+    harness.frames(3)
 
 
 def take_screenshots(out: Path, orientation: str = "landscape", lang: str = "zh_CN") -> list:

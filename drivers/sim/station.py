@@ -21,7 +21,8 @@ from drivers.sim.vpcd_card import VirtualCard
 
 DEMO_PRINTER_PORT = 19100
 DEMO_SECTIONS = {
-    "terminal": {"id": "demo-001", "station": "湖光镇东岭村便民服务站", "language": "zh_CN"},
+    "terminal": {"id": "demo-001", "station": "湖光镇东岭村便民服务站", "language": "zh_CN",
+                 "opening_hours": "星期一至星期五 8:30—12:00，14:00—17:30"},
     "maintenance": {"pin": "2468", "allow_exit": True},  # a development terminal
 }
 

@@ -23,6 +23,7 @@ class BigButton(ButtonBehavior, Label):
     """
 
     bg_color = ColorProperty(None, allownone=True)
+    fill = ColorProperty()
     icon = StringProperty("")
     secondary = BooleanProperty(False)
 

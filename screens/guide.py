@@ -1,0 +1,190 @@
+"""One service item's guide, laid out for an elderly reader, and printing it.
+
+The name big; then the handling body, the item code and the published fields in
+order (materials as a numbered checklist, steps numbered); big page buttons move
+through long text. "Print this guide" prints it on the receipt printer with a QR
+code; when the printer cannot print, the screen says so and shows the QR code.
+"""
+from __future__ import annotations
+
+import logging
+from math import ceil
+from pathlib import Path
+
+import qrcode
+from kivy.clock import Clock
+from kivy.graphics.texture import Texture
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from drivers.base import DeviceError
+from kiosk.catalog.modules import PRINTER
+from kiosk.printing import CHECKBOX, guide_receipt, guide_sections, guide_url
+from l10n import N_, translate
+from screens.base import BaseScreen
+from screens.widgets import BodyLabel, TitleLabel
+
+log = logging.getLogger(__name__)
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+IDLE, PRINTING, DONE, FAILED, UNAVAILABLE = "", "printing", "done", "failed", "unavailable"
+PAGE_OVERLAP = 0.9  # a page turn moves 90 % of the view, so a line cut at the edge is seen again
+
+
+class QrImage(Widget):
+    """A QR code of ``payload``, drawn pixel-exact on a white quiet zone."""
+
+    payload = StringProperty("")
+    texture = ObjectProperty(None, allownone=True)
+
+    def on_payload(self, _widget, payload: str) -> None:
+        if not payload:
+            self.texture = None
+            return
+        code = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+        code.add_data(payload)
+        code.make(fit=True)
+        matrix = code.get_matrix()
+        size = len(matrix)
+        pixels = bytes(v for row in reversed(matrix) for dark in row for v in ((0, 0, 0, 255) if dark else (255,) * 4))
+        texture = Texture.create(size=(size, size), colorfmt="rgba")
+        texture.mag_filter = texture.min_filter = "nearest"
+        texture.blit_buffer(pixels, colorfmt="rgba", bufferfmt="ubyte")
+        self.texture = texture
+
+
+class NumberedLine(BoxLayout):
+    number = StringProperty("")
+    text = StringProperty("")
+
+
+class SectionView(BoxLayout):
+    heading = StringProperty("")
+
+
+class GuideScreen(BaseScreen):
+    item = ObjectProperty(None, allownone=True)
+    print_state = StringProperty(IDLE)
+    error = ObjectProperty(None, allownone=True)
+    printer_ready = BooleanProperty(False)
+    qr_payload = StringProperty("")
+    page = NumericProperty(1)
+    pages = NumericProperty(1)
+
+    def on_kv_post(self, base_widget) -> None:
+        self._job = 0
+        self.ids.scroll.bind(scroll_y=self._update_page, height=self._update_page)
+        self.ids.body.bind(height=self._update_page)
+        self.app.bind(lang=lambda *_: self._fill())
+
+    def on_activate(self, code: str = "", **kwargs: object) -> None:
+        self.item = self.app.terminal.catalog.get(code)
+        self.print_state, self.error = IDLE, None
+        self._job += 1  # a print finishing from an earlier visit of this screen is not shown
+        self.qr_payload = guide_url(self.item, self.app.terminal.config.terminal.guide_url) if self.item else ""
+        self._refresh_printer()
+        self._fill()
+        self.ids.scroll.scroll_y = 1
+
+    def on_deactivate(self) -> None:
+        self.item, self.error, self.print_state, self.qr_payload = None, None, IDLE, ""
+        self.ids.body.clear_widgets()
+
+    def on_device_change(self, change) -> None:
+        if change.kind == PRINTER:
+            self._refresh_printer()
+
+    # -- printing -------------------------------------------------------------------
+    def print_guide(self) -> None:
+        if self.item is None or self.print_state == PRINTING:
+            return
+        printer = self._printer()
+        if printer is None:
+            self.print_state = UNAVAILABLE
+            return
+        config = self.app.terminal.config.terminal
+        receipt = guide_receipt(self.item, self.app.lang, station=config.station, url_pattern=config.guide_url)
+        self._job += 1
+        job = self._job
+        self.print_state, self.error = PRINTING, None
+        future = printer.print_job(receipt)
+        future.add_done_callback(lambda f: Clock.schedule_once(lambda dt: self._printed(f, job)))
+
+    def _printed(self, future, job: int) -> None:
+        if job != self._job:
+            return
+        error = future.exception()
+        if error is None:
+            self.print_state = DONE
+        else:
+            log.warning("printing the guide failed: %s", error)
+            self.error, self.print_state = error, FAILED
+        self._refresh_printer()
+
+    def _printer(self):
+        """The receipt printer if it can print now (serving, paper in, cover shut), else None."""
+        printer = self.app.terminal.device_of_kind(PRINTER)
+        if printer is None or printer.state.detail.get("paper") == "out" or printer.state.detail.get("cover") == "open":
+            return None
+        return printer
+
+    def _refresh_printer(self) -> None:
+        self.printer_ready = self._printer() is not None
+
+    def status_text(self, lang: str, state: str, error, ready: bool) -> str:
+        """What the panel under the print button says."""
+        scan = translate(N_("Scan the QR code with your phone to keep this guide."), lang)
+        if state == PRINTING:
+            return translate(N_("Printing… please wait."), lang)
+        if state == DONE:
+            return translate(N_("Printed. Please take the receipt from the printer slot."), lang)
+        if state == FAILED:
+            if isinstance(error, DeviceError):
+                reason = f"{error.message(lang)} {error.hint(lang)}"
+            else:
+                reason = translate(N_("The printer did not answer as expected."), lang)
+            return translate(N_("Could not print: {reason}"), lang, reason=reason) + "\n" + scan
+        if not ready:
+            return translate(N_("The receipt printer is not working just now."), lang) + "\n" + scan
+        return ""
+
+    # -- the text ---------------------------------------------------------------------
+    def _fill(self) -> None:
+        body = self.ids.body
+        body.clear_widgets()
+        item, lang = self.item, self.app.lang
+        if item is None:
+            if self.manager is not None and self.manager.current == self.name:
+                body.add_widget(BodyLabel(text=translate(N_("This guide is no longer in the catalog."), lang)))
+            return
+        body.add_widget(TitleLabel(text=item.name, font_size=self.app.style.title * 1.2))
+        if item.on_the_spot:
+            body.add_widget(BodyLabel(text="★ " + translate(N_("Done on the spot at the counter"), lang), bold=True))
+        for section in guide_sections(item, lang):
+            view = SectionView(heading=section.heading)
+            for n, line in enumerate(section.lines, 1):
+                if section.numbered:
+                    mark = f"{CHECKBOX} {n}." if section.key == "materials" else f"{n}."
+                    view.add_widget(NumberedLine(number=mark, text=line))
+                else:
+                    view.add_widget(BodyLabel(text=line))
+            body.add_widget(view)
+
+    def turn(self, step: int) -> None:
+        """Move the text a page up (-1) or down (1)."""
+        view, content = self.ids.scroll.height, self.ids.body.height
+        if content <= view:
+            return
+        top = (1 - self.ids.scroll.scroll_y) * (content - view) + step * view * PAGE_OVERLAP
+        self.ids.scroll.scroll_y = 1 - min(max(0.0, top), content - view) / (content - view)
+
+    def _update_page(self, *_: object) -> None:
+        view, content = self.ids.scroll.height, self.ids.body.height
+        if content <= view or view <= 0:
+            self.page = self.pages = 1
+            return
+        top = (1 - self.ids.scroll.scroll_y) * (content - view)
+        self.pages = 1 + ceil((content - view) / (view * PAGE_OVERLAP))
+        self.page = self.pages if top >= content - view - 1 else min(self.pages, 1 + round(top / (view * PAGE_OVERLAP)))
