@@ -45,6 +45,8 @@ class Terminal:
     language: str = "zh_CN"
     guide_url: str = "https://www.gdzwfw.gov.cn/portal/v2/guide/{code}"  # an item's guide online
     opening_hours: str = ""  # the staffed window's hours, as the station publishes them
+    catalog: str = ""  # the service-item file operators replace; "" = the bundled catalog
+    content: str = ""  # the published-articles file; "" = the bundled articles
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ import logging
 from collections.abc import Callable
 
 from drivers.base import Status, StatusChange
-from kiosk.catalog.loader import CatalogStore
+from kiosk.catalog.loader import BUNDLED as BUNDLED_CATALOG, CatalogStore
 from kiosk.catalog.modules import Module, missing_devices
 from kiosk.catalog.search import CatalogSearch
 from kiosk.config import Config
-from kiosk.content import load_content
+from kiosk.content import BUNDLED as BUNDLED_CONTENT, Content, ContentError, load_content
 from kiosk.devices import Devices
 from kiosk.session import Session
 from kiosk.speech import Speaker
@@ -28,10 +28,10 @@ class Terminal:
     def __init__(self, config: Config):
         self.config = config
         self.devices = Devices(config)
-        self.catalog_store = CatalogStore()
+        self.catalog_store = CatalogStore(config.terminal.catalog or BUNDLED_CATALOG)
         self._search = CatalogSearch(self.catalog_store.catalog)
         self._search_of = self.catalog_store.catalog
-        self.content = load_content()
+        self.content = _content(config.terminal.content)
         self.session = Session(config.session.idle_timeout_s, config.session.countdown_s)
         self.speaker = Speaker()
 
@@ -46,6 +46,10 @@ class Terminal:
         self.devices.subscribe(callback)
 
     # -- catalog -----------------------------------------------------------------
+    def reload_data(self) -> None:
+        """Take up a catalog file an operator replaced (a bad one is logged and ignored)."""
+        self.catalog_store.reload_if_changed()
+
     @property
     def catalog(self):
         return self.catalog_store.catalog
@@ -71,3 +75,12 @@ class Terminal:
     def serviceable(self) -> bool:
         """False when no configured device serves: the terminal shows its out-of-service page."""
         return not self.config.devices or bool(self.online_kinds())
+
+
+def _content(path: str) -> Content:
+    """The configured articles; the bundled ones (and a log line) when that file is bad."""
+    try:
+        return load_content(path or BUNDLED_CONTENT)
+    except ContentError as exc:
+        log.error("content: %s — using the bundled articles", exc)
+        return load_content(BUNDLED_CONTENT)

@@ -73,6 +73,7 @@ class KioskApp(App):
         self.session.subscribe(self._session_event)
         Window.bind(on_touch_down=self._any_touch)
         Clock.schedule_interval(self._tick_session, 0.25)
+        Clock.schedule_interval(lambda dt: self.terminal.reload_data(), 30)
         self.terminal.on_device_change(self._on_device_change)
         self.terminal.start()
         self.show("attract")
