@@ -20,6 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from drivers.sim.base import Simulator
+
 FAULTS = ("no_page", "unplugged", "garbage")
 FRAME = (1280, 960)  # width, height
 PAGE = (840, 1188)  # A4 at 1/0.25 mm
@@ -57,7 +59,7 @@ def render_scene(corners: tuple[tuple[float, float], ...] | None, seed: int = 7)
     return np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
 
 
-class CameraSourceSim:
+class CameraSourceSim(Simulator):
     """Writes the scene to ``run_dir/camera.png`` (or ``.avi`` with ``video=True``)."""
 
     def __init__(self, run_dir: Path | str, *, video: bool = False,
@@ -67,13 +69,6 @@ class CameraSourceSim:
         self.resolution = resolution
         self.page = render_page()
         self.fault: str | None = None
-
-    def __enter__(self) -> CameraSourceSim:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import cups
 
+from drivers.sim.base import Simulator
+
 log = logging.getLogger(__name__)
 
 PPD_CANDIDATES = (
@@ -95,7 +97,7 @@ def _remove_stale_instances() -> None:
             conf.unlink(missing_ok=True)
 
 
-class CupsSim:
+class CupsSim(Simulator):
     """A private cupsd with one cups-pdf queue in ``run_dir``. Use as a context manager."""
 
     def __init__(self, run_dir: Path | str, queue: str = "kiosk-a4", start_timeout: float = 15.0):
@@ -109,13 +111,6 @@ class CupsSim:
         self._proc: subprocess.Popen | None = None
 
     # -- lifecycle -----------------------------------------------------------
-    def __enter__(self) -> CupsSim:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     @property
     def pdf_conf(self) -> Path:
         return CUPS_PDF_CONF_DIR / f"cups-pdf-{self.instance}.conf"

@@ -16,6 +16,7 @@ import time
 from enum import Enum
 from pathlib import Path
 
+from drivers.sim.base import Simulator
 from drivers.sim.escpos_decoder import Document, EscposDecoder
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class Fault(str, Enum):
     REFUSED = "refused"
 
 
-class SimulatedEscposPrinter:
+class SimulatedEscposPrinter(Simulator):
     def __init__(self, port: int = 0, run_dir: Path | str | None = None, host: str = "127.0.0.1"):
         self.host, self.port = host, port
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -61,12 +62,6 @@ class SimulatedEscposPrinter:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
-
-    def __enter__(self) -> SimulatedEscposPrinter:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def fault(self) -> Fault:

@@ -20,6 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from drivers.sim.base import Simulator
+
 log = logging.getLogger(__name__)
 
 VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
@@ -43,7 +45,7 @@ def free_port_pair() -> int:
     raise RuntimeError("no free pair of TCP ports for vpcd")
 
 
-class PcscDaemon:
+class PcscDaemon(Simulator):
     """pcscd on a private socket in ``run_dir`` with one vpcd reader (two slots)."""
 
     def __init__(self, run_dir: Path | str, vpcd_port: int | None = None, reader_name: str = READER_NAME):
@@ -117,10 +119,3 @@ class PcscDaemon:
     def restart(self) -> None:
         self.stop()
         self.start()
-
-    def __enter__(self) -> PcscDaemon:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from drivers.idcard import samv_protocol as sp
 from drivers.idcard.identity import Identity, encode_text
+from drivers.sim.base import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ DEMO_IDENTITIES: tuple[Identity, ...] = (
 )
 
 
-class SimulatedSamvReader:
+class SimulatedSamvReader(Simulator):
     """A SAM reader on a pty. ``start()``/``stop()`` or use it as a context manager."""
 
     def __init__(self, identities: tuple[Identity, ...] = DEMO_IDENTITIES, *,
@@ -82,12 +83,6 @@ class SimulatedSamvReader:
 
     def stop(self) -> None:
         self.unplug()
-
-    def __enter__(self) -> SimulatedSamvReader:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def port(self) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from drivers.sim.base import Simulator
+
 FAULTS = ("jammed", "no_docs", "cover_open", "io_error", "slow", "no_device")
 _STATUS = {"jammed": "SANE_STATUS_JAMMED", "no_docs": "SANE_STATUS_NO_DOCS",
            "cover_open": "SANE_STATUS_COVER_OPEN", "io_error": "SANE_STATUS_IO_ERROR"}
@@ -51,20 +53,13 @@ br_y 297.0
 """
 
 
-class SaneTestSim:
+class SaneTestSim(Simulator):
     """The test backend's configuration in ``run_dir/sane.d``. Use as a context manager."""
 
     def __init__(self, run_dir: Path | str, device: str = "test:0"):
         self.config_dir = Path(run_dir) / "sane.d"
         self.device = device
         self.fault: str | None = None
-
-    def __enter__(self) -> SaneTestSim:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from drivers.sim.base import Simulator
 from drivers.sim.camera_source import CameraSourceSim
 from drivers.sim.cupsd import CupsSim
 from drivers.sim.escpos_printer import SimulatedEscposPrinter
@@ -27,7 +28,7 @@ DEMO_SECTIONS = {
 }
 
 
-class SimulatedStation:
+class SimulatedStation(Simulator):
     """All simulators of one terminal; a context manager that stops what it started."""
 
     def __init__(self, run_dir: Path | str, printer_port: int = DEMO_PRINTER_PORT):
@@ -53,12 +54,6 @@ class SimulatedStation:
 
     def stop(self) -> None:
         self._stack.close()
-
-    def __enter__(self) -> SimulatedStation:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def sections(self) -> dict[str, dict]:
         """``[devices.NAME]`` tables naming each simulator, by device name."""

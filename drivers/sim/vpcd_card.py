@@ -28,6 +28,7 @@ import socket
 import threading
 from datetime import date
 
+from drivers.sim.base import Simulator
 from drivers.idcard import tlv
 from drivers.sim.pcscd import PcscDaemon
 
@@ -60,7 +61,7 @@ def _sw(sw: int) -> bytes:
     return sw.to_bytes(2, "big")
 
 
-class VirtualCard:
+class VirtualCard(Simulator):
     """One card on slot 00 of ``daemon``'s vpcd reader; ``start`` inserts it."""
 
     def __init__(self, daemon: PcscDaemon, profile: str = "badge", *, uid: str = "04A22B5C",
@@ -92,12 +93,6 @@ class VirtualCard:
         self._inserted.set()  # wake the thread so it sees _stopping
         if self._thread is not None:
             self._thread.join(5)
-
-    def __enter__(self) -> VirtualCard:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def inserted(self) -> bool:
