@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -93,6 +94,12 @@ def test_config_path_order(monkeypatch, tmp_path):
     monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "env.toml"))
     assert config.config_path(None) == tmp_path / "env.toml"
     assert config.config_path(str(tmp_path / "arg.toml")) == tmp_path / "arg.toml"
+
+
+def test_production_example_loads_and_cannot_be_left():
+    cfg = config.load(Path(__file__).resolve().parents[1] / "deploy" / "kiosk.toml.example")
+    assert not cfg.maintenance.allow_exit and cfg.maintenance.pin
+    assert cfg.devices["receipt"].options.connection == "usb"
 
 
 def test_demo_config_loads():
