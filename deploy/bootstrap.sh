@@ -11,6 +11,7 @@ APT_PACKAGES=(
   sane-utils libsane1                              # scanning (SANE test backend)
   fonts-noto-cjk fonts-wqy-microhei                # Chinese text on printed pages and screens
   xvfb libgl1-mesa-dri libmtdev1 espeak-ng         # the screens (tests render under Xvfb), voice
+  mosquitto mosquitto-clients                      # the fleet's MQTT broker (tests run a private one)
   poppler-utils socat                              # tests: pdftotext, a serial line pair
 )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from drivers.base import Device, Options
 from drivers.registry import DRIVERS, driver_class
+from kiosk.fleet_options import FleetOptions
 from l10n import N_, Msg, translate
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.toml"
@@ -107,6 +108,7 @@ class Config:
     display: Display = Display()
     session: SessionTimes = SessionTimes()
     maintenance: Maintenance = Maintenance()
+    fleet: FleetOptions = FleetOptions()
 
 
 def config_path(explicit: str | None = None) -> Path:
@@ -140,7 +142,8 @@ def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
     return Config(path=path, devices=devices, **sections)
 
 
-_SECTIONS = {"terminal": Terminal, "display": Display, "session": SessionTimes, "maintenance": Maintenance}
+_SECTIONS = {"terminal": Terminal, "display": Display, "session": SessionTimes, "maintenance": Maintenance,
+             "fleet": FleetOptions}
 
 
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
