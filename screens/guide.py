@@ -8,14 +8,13 @@ code; when the printer cannot print, the screen says so and shows the QR code.
 from __future__ import annotations
 
 import logging
-from math import ceil
 from pathlib import Path
 
 import qrcode
 from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
@@ -25,12 +24,12 @@ from kiosk.printing import CHECKBOX, guide_receipt, guide_sections, guide_url
 from l10n import N_, translate
 from screens.base import BaseScreen
 from screens.widgets import BodyLabel, TitleLabel
+from screens.widgets.paging import PagedScroll  # noqa: F401  (kv rules)
 
 log = logging.getLogger(__name__)
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 IDLE, PRINTING, DONE, FAILED, UNAVAILABLE = "", "printing", "done", "failed", "unavailable"
-PAGE_OVERLAP = 0.9  # a page turn moves 90 % of the view, so a line cut at the edge is seen again
 
 
 class QrImage(Widget):
@@ -70,13 +69,8 @@ class GuideScreen(BaseScreen):
     error = ObjectProperty(None, allownone=True)
     printer_ready = BooleanProperty(False)
     qr_payload = StringProperty("")
-    page = NumericProperty(1)
-    pages = NumericProperty(1)
-
     def on_kv_post(self, base_widget) -> None:
         self._job = 0
-        self.ids.scroll.bind(scroll_y=self._update_page, height=self._update_page)
-        self.ids.body.bind(height=self._update_page)
         self.app.bind(lang=lambda *_: self._fill())
 
     def on_activate(self, code: str = "", **kwargs: object) -> None:
@@ -86,11 +80,11 @@ class GuideScreen(BaseScreen):
         self.qr_payload = guide_url(self.item, self.app.terminal.config.terminal.guide_url) if self.item else ""
         self._refresh_printer()
         self._fill()
-        self.ids.scroll.scroll_y = 1
+        self.ids.paged.home()
 
     def on_deactivate(self) -> None:
         self.item, self.error, self.print_state, self.qr_payload = None, None, IDLE, ""
-        self.ids.body.clear_widgets()
+        self.ids.paged.body.clear_widgets()
 
     def on_device_change(self, change) -> None:
         if change.kind == PRINTER:
@@ -152,7 +146,7 @@ class GuideScreen(BaseScreen):
 
     # -- the text ---------------------------------------------------------------------
     def _fill(self) -> None:
-        body = self.ids.body
+        body = self.ids.paged.body
         body.clear_widgets()
         item, lang = self.item, self.app.lang
         if item is None:
@@ -171,20 +165,3 @@ class GuideScreen(BaseScreen):
                 else:
                     view.add_widget(BodyLabel(text=line))
             body.add_widget(view)
-
-    def turn(self, step: int) -> None:
-        """Move the text a page up (-1) or down (1)."""
-        view, content = self.ids.scroll.height, self.ids.body.height
-        if content <= view:
-            return
-        top = (1 - self.ids.scroll.scroll_y) * (content - view) + step * view * PAGE_OVERLAP
-        self.ids.scroll.scroll_y = 1 - min(max(0.0, top), content - view) / (content - view)
-
-    def _update_page(self, *_: object) -> None:
-        view, content = self.ids.scroll.height, self.ids.body.height
-        if content <= view or view <= 0:
-            self.page = self.pages = 1
-            return
-        top = (1 - self.ids.scroll.scroll_y) * (content - view)
-        self.pages = 1 + ceil((content - view) / (view * PAGE_OVERLAP))
-        self.page = self.pages if top >= content - view - 1 else min(self.pages, 1 + round(top / (view * PAGE_OVERLAP)))
