@@ -1,4 +1,5 @@
-"""Checks of a rendered screen a person would notice: blank, tofu, faint text, small targets.
+"""Checks of a rendered screen a person would notice: blank, tofu, faint text, small targets,
+buttons or text pushed out of the window.
 
 Measured on the live widget tree and the screen's rendered PNG: every visible label's
 characters exist in the font; its text colour against the background actually drawn
@@ -25,7 +26,7 @@ MIN_TARGET_MM = 15.0
 @dataclass(frozen=True)
 class Finding:
     screen: str
-    kind: str  # blank | glyph | contrast | target
+    kind: str  # blank | glyph | contrast | target | outside
     widget: str
     detail: str
 
@@ -48,6 +49,7 @@ def audit(app, image_path: str, screen: str, font_path: str) -> list[Finding]:
     window = app.root.get_root_window()
     overlays = [w for w in window.children if isinstance(w, ModalView)]
     top = overlays[0] if overlays else app.root  # an open overlay covers the screen under it
+    findings += _outside(top, image.size, screen)
     for widget in _visible(top, image.size):
         if isinstance(widget, Label) and widget.text.strip():
             findings += _glyphs(widget, glyphs, screen) + _contrast(widget, image, screen)
@@ -68,6 +70,31 @@ def _visible(root, size):
         left, bottom, right, top = clip
         if x >= left - 1 and y >= bottom - 1 and x + widget.width <= right + 1 and y + widget.height <= top + 1:
             yield widget
+
+
+def _outside(root, size, screen: str) -> list[Finding]:
+    """Buttons and texts that stick out of the window where no scroll view can bring them in."""
+    width, height = size
+    found = []
+    for widget in root.walk(restrict=True):
+        if not isinstance(widget, (ButtonBehavior, Label)) or not getattr(widget, "text", "").strip():
+            continue
+        if _clip(widget, root, (0, 0, width, height)) is None or _scrolled(widget, root):
+            continue
+        x, y = widget.to_window(*widget.pos)
+        if x < -1 or y < -1 or x + widget.width > width + 1 or y + widget.height > height + 1:
+            found.append(Finding(screen, "outside", _name(widget), f"at {x:.0f},{y:.0f} size "
+                                 f"{widget.width:.0f}×{widget.height:.0f} leaves the {width}×{height} window"))
+    return found
+
+
+def _scrolled(widget, root) -> bool:
+    node = widget.parent
+    while node is not None and node is not root.parent:
+        if isinstance(node, StencilView):
+            return True
+        node = node.parent
+    return False
 
 
 def _clip(widget, root, window_box):
