@@ -6,6 +6,7 @@ status change to its listeners; callers read ``states()``, never wait on a devic
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ class Devices:
         self._listeners: list[Callable[[StatusChange], None]] = []
         for device in self._devices.values():
             device.subscribe(self._on_change)
+        self.probed = threading.Event()  # every device has had its first probe since start()
+        self._unprobed = 0
+        self._lock = threading.Lock()
+        self._closed = False
 
     def __enter__(self) -> Devices:
         return self
@@ -62,9 +67,26 @@ class Devices:
             callback(change)
 
     def start(self) -> None:
-        """Begin monitoring every device (each probes once, on its own worker)."""
-        for device in self:
-            device.start()
+        """Begin monitoring every device (each probes once, on its own worker); ``probed`` is
+        set when all those first probes have ended."""
+        with self._lock:
+            if self._closed:
+                return
+            for device in self:
+                device.start()
+            # a device's worker runs jobs in order: each marker ends after its device's first probe
+            markers = [device.submit(lambda: None) for device in self]
+            self._unprobed = len(markers)
+        if not markers:
+            self.probed.set()
+        for marker in markers:
+            marker.add_done_callback(self._first_probe_done)
+
+    def _first_probe_done(self, _marker: object) -> None:
+        with self._lock:
+            self._unprobed -= 1
+            if self._unprobed == 0:
+                self.probed.set()
 
     def refresh_all(self, timeout: float = 10.0) -> list[DeviceRow]:
         """Probe every device at once; one that does not answer in time reads ``offline``."""
@@ -84,8 +106,11 @@ class Devices:
         return [DeviceRow(d.name, d.kind, self.config.devices[d.name].driver, d.state) for d in self]
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
         for device in self:
             try:
                 device.close()
             except Exception:
                 log.exception("closing %s failed", device.name)
+        self.probed.set()  # no probe is coming any more

@@ -6,7 +6,10 @@ screen layer moves them to its own thread before touching any widget.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable
+from functools import cached_property
 
 from drivers.base import Status, StatusChange
 from kiosk.catalog.loader import BUNDLED as BUNDLED_CATALOG, CatalogStore
@@ -20,6 +23,7 @@ from kiosk.speech import Speaker
 
 log = logging.getLogger(__name__)
 SERVING = (Status.ONLINE, Status.BUSY)
+DEVICE_NICENESS = 10  # the devices' threads yield the processor to the screen
 
 
 class Terminal:
@@ -31,15 +35,33 @@ class Terminal:
         self.catalog_store = CatalogStore(config.terminal.catalog or BUNDLED_CATALOG)
         self._search = CatalogSearch(self.catalog_store.catalog)
         self._search_of = self.catalog_store.catalog
-        self.content = _content(config.terminal.content)
+        self.content = _content(config.terminal.content, {i.code.basic for i in self.catalog.items})
         self.session = Session(config.session.idle_timeout_s, config.session.countdown_s)
-        self.speaker = Speaker()
+        self._starting = False  # started, and not every device has had its first probe yet
+
+    @cached_property
+    def speaker(self) -> Speaker:
+        """The voice read-out, made when first used (finding the voices runs espeak-ng)."""
+        return Speaker()
 
     def start(self) -> None:
-        self.devices.start()
+        """Start the devices and the speaker on a thread of their own: the caller never waits."""
+        self._starting = True
+        threading.Thread(target=self._start, name="terminal-start", daemon=True).start()
+
+    def _start(self) -> None:
+        # Linux sets niceness per thread; the threads the devices make here inherit it
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DEVICE_NICENESS)
+        try:
+            self.devices.start()
+            self.devices.probed.wait()
+        finally:
+            self._starting = False
+        self.speaker  # noqa: B018  (found now, not when a citizen first asks for it)
 
     def close(self) -> None:
-        self.speaker.stop()
+        if "speaker" in self.__dict__:
+            self.speaker.stop()
         self.devices.close()
 
     def on_device_change(self, callback: Callable[[StatusChange], None]) -> None:
@@ -73,14 +95,17 @@ class Terminal:
         return missing_devices(module, self.online_kinds())
 
     def serviceable(self) -> bool:
-        """False when no configured device serves: the terminal shows its out-of-service page."""
-        return not self.config.devices or bool(self.online_kinds())
+        """False when no configured device serves: the terminal shows its out-of-service page.
+
+        Until every device has answered its first probe after ``start`` nothing is known to be down.
+        """
+        return not self.config.devices or self._starting or bool(self.online_kinds())
 
 
-def _content(path: str) -> Content:
+def _content(path: str, known_codes: set[str]) -> Content:
     """The configured articles; the bundled ones (and a log line) when that file is bad."""
     try:
-        return load_content(path or BUNDLED_CONTENT)
+        return load_content(path or BUNDLED_CONTENT, known_codes)
     except ContentError as exc:
         log.error("content: %s — using the bundled articles", exc)
         return load_content(BUNDLED_CONTENT)

@@ -6,6 +6,7 @@ Device changes arrive on device threads and are moved to the UI thread (Kivy's
 """
 from __future__ import annotations
 
+import gc
 import logging
 from importlib import import_module
 from pathlib import Path
@@ -14,16 +15,19 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import ListProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import ScreenManager
 
 from drivers.base import StatusChange
 from kiosk.logbuffer import install as install_log_buffer
 from kiosk.session import EndReason, Phase, SessionEvent
 from kiosk.terminal import Terminal
 from screens.fonts import register_cjk_font
+from screens.run import return_free_heap
 from screens.style import Style
 
 log = logging.getLogger(__name__)
+TIDY_AFTER_S = 3.0  # untouched this long: free what the last screens dropped
 
 # screen name → "module:Class"
 SCREENS = {
@@ -38,6 +42,28 @@ SCREENS = {
 }
 
 
+class Screens(ScreenManager):
+    """The app's screens: each one of ``SCREENS`` is built the first time it is asked for.
+
+    The window is cleared to the current screen's ``backdrop`` (see BaseScreen).
+    """
+
+    def get_screen(self, name: str):
+        if name in SCREENS and not self.has_screen(name):
+            module, _, cls = SCREENS[name].partition(":")
+            screen = getattr(import_module(module), cls)(name=name)
+            screen.fbind("backdrop", self.paint_backdrop)
+            self.add_widget(screen)
+        return super().get_screen(name)
+
+    def on_current_screen(self, manager, screen) -> None:
+        self.paint_backdrop()
+
+    def paint_backdrop(self, *_: object) -> None:
+        screen = self.current_screen
+        Window.clearcolor = (screen is not None and screen.backdrop) or App.get_running_app().style.bg
+
+
 class KioskApp(App):
     """The terminal's app. ``terminal`` is the kiosk core; ``style`` the live style."""
 
@@ -45,6 +71,7 @@ class KioskApp(App):
     terminal_name = StringProperty("")
     style = ObjectProperty(None)
     history = ListProperty()
+    landscape = BooleanProperty(True)  # the window is wider than high
 
     def __init__(self, terminal: Terminal, **kwargs):
         super().__init__(**kwargs)
@@ -58,11 +85,11 @@ class KioskApp(App):
     # -- building ----------------------------------------------------------------
     def build(self):
         register_cjk_font()
+        Window.bind(size=lambda window, size: setattr(self, "landscape", size[0] > size[1]))
+        self.landscape = Window.width > Window.height
         import screens.widgets  # noqa: F401  (loads the shared kv rules)
         root = Builder.load_file(str(Path(__file__).with_name("app.kv")))
-        for name, target in SCREENS.items():
-            module, _, cls = target.partition(":")
-            root.ids.manager.add_widget(getattr(import_module(module), cls)(name=name))
+        self.style.fbind("bg", root.ids.manager.paint_backdrop)
         return root
 
     def on_start(self) -> None:
@@ -75,12 +102,25 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick_session, 0.25)
         Clock.schedule_interval(lambda dt: self.terminal.reload_data(), 30)
         self.terminal.on_device_change(self._on_device_change)
-        self.terminal.start()
+        self._tidy = Clock.create_trigger(self._tidy_up, TIDY_AFTER_S)
+        Window.fbind("on_flip", self._first_frame_shown)
         self.show("attract")
         from screens.maintenance import MaintenanceAccess
         from screens.out_of_service import ServiceWatch
         self.maintenance_access = MaintenanceAccess(self)  # hidden gesture; no way out unless allow_exit
         self.service_watch = ServiceWatch(self)
+
+    def _first_frame_shown(self, *_: object) -> None:
+        """The devices start once the attract screen is up (they report on their own threads)."""
+        Window.funbind("on_flip", self._first_frame_shown)
+        Clock.schedule_once(lambda dt: self.terminal.start())
+
+    def _tidy_up(self, dt: float) -> None:
+        """Nobody is touching the screen: free the widgets the last screens dropped (they form
+        reference cycles, so only the cycle collector frees them and their textures), then
+        give the freed heap back to the system. A full collection takes up to ~0.1 s."""
+        gc.collect()
+        return_free_heap()
 
     def on_stop(self) -> None:
         self.terminal.close()
@@ -105,6 +145,8 @@ class KioskApp(App):
         self.root.ids.topbar.opacity = 1 if screen.show_top_bar else 0
         self.root.ids.topbar.disabled = not screen.show_top_bar
         screen.on_activate(**kwargs)
+        self._tidy.cancel()
+        self._tidy()
 
     def go(self, name: str, **kwargs: object) -> None:
         """Show screen ``name``; Back returns to the current one as it was."""
@@ -132,6 +174,8 @@ class KioskApp(App):
         return self.terminal.session
 
     def _any_touch(self, window, touch) -> None:
+        self._tidy.cancel()
+        self._tidy()
         if self.session.active:
             self.session.touch()
 
@@ -177,11 +221,3 @@ class KioskApp(App):
         if handler is not None:
             handler(change)
 
-
-def configure_window(windowed: bool, orientation: str) -> None:
-    """Full screen on the terminal; a window of the terminal's shape for development."""
-    if windowed:
-        Window.size = (960, 540) if orientation == "landscape" else (540, 960)
-    else:
-        Window.fullscreen = "auto"
-    Window.clearcolor = (0, 0, 0, 1)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import StringProperty
@@ -18,6 +17,7 @@ from screens.base import BaseScreen
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 WEEKDAYS = "一二三四五六日"
+SCROLL_STEPS_PER_S = 10  # every step redraws the whole window: in software GL that is dear
 
 
 class AttractScreen(BaseScreen):
@@ -30,11 +30,13 @@ class AttractScreen(BaseScreen):
         self._tick()
         self._clock = Clock.schedule_interval(self._tick, 1)
         self.notices_text = "　　".join(n.title for n in self.app.terminal.content.of_kind("notices"))
-        Clock.schedule_once(lambda dt: self._scroll(), 0)
+        self.ids.notices.x = self.width
+        self._from_edge = True  # once laid out
+        self._scrolling = Clock.schedule_interval(self._step, 1 / SCROLL_STEPS_PER_S)
 
     def on_deactivate(self) -> None:
         self._clock.cancel()
-        Animation.cancel_all(self.ids.notices)
+        self._scrolling.cancel()
 
     def _tick(self, *_: object) -> None:
         now = datetime.now()
@@ -44,13 +46,14 @@ class AttractScreen(BaseScreen):
         else:
             self.date_text = now.strftime("%A, %d %B %Y")
 
-    def _scroll(self) -> None:
+    def _step(self, dt: float) -> None:
+        """Move the notices left (a pass takes at least 10 s), from the right edge again when gone."""
         label = self.ids.notices
-        Animation.cancel_all(label)
-        label.x = self.width
-        travel = Animation(x=-label.width, duration=max(10.0, label.width / 80))
-        travel.bind(on_complete=lambda *_: self._scroll())
-        travel.start(label)
+        if self._from_edge or label.right < 0:
+            label.x, self._from_edge = self.width, False
+            return
+        speed = (self.width + label.width) / max(10.0, label.width / 80)
+        label.x = round(label.x - speed * dt)
 
     def on_touch_down(self, touch) -> bool:
         self.app.wake(touch)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.properties import ColorProperty
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
@@ -11,10 +12,13 @@ class BaseScreen(Screen):
 
     ``on_activate(**kwargs)`` runs when the app shows it (with what the caller passed),
     ``on_deactivate()`` when it leaves. ``show_top_bar`` hides the bar on the attract
-    screen. ``speech_text()`` is what the read-aloud button says.
+    screen. ``speech_text()`` is what the read-aloud button says. ``backdrop`` is the
+    colour the window is cleared to behind it (None: the style's background); a screen
+    never paints a window-sized rectangle, which software GL pays for on every frame.
     """
 
     show_top_bar = True
+    backdrop = ColorProperty(None, allownone=True)
     activation: dict = {}  # what the last on_activate received, to come back to
 
     @property

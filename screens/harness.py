@@ -40,6 +40,17 @@ class AppHarness:
                 raise AssertionError(f"timed out waiting for {what}")
             self.frames(1)
 
+    def settle(self, most: int = 30) -> None:
+        """Frames until the layout stops moving, so positions are where a finger would see them."""
+        last = None
+        for _ in range(most):
+            self.frames(1)
+            now = tuple((round(w.x), round(w.y), round(w.width), round(w.height))
+                        for w in self.app.root.walk(restrict=True))
+            if now == last:
+                return
+            last = now
+
     @property
     def screen(self) -> str:
         return self.app.manager.current
@@ -56,7 +67,7 @@ class AppHarness:
 
     def find_all(self, cls=None, text: str | None = None, root=None) -> list:
         """Visible widgets of ``cls`` whose text contains ``text`` (screen and top bar, or ``root``)."""
-        self.frames(2)  # let the layout settle, so positions are where a finger would see them
+        self.settle()
         topbar = self.app.root.ids.topbar
         roots = [root] if root is not None else [self.app.screen] + ([topbar] if topbar.opacity else [])
         return [w for top in roots for w in top.walk(restrict=True)
@@ -82,6 +93,6 @@ class AppHarness:
     def screenshot(self, path) -> None:
         """The window as a person sees it, overlays included, saved to ``path``."""
         import os
-        self.frames(3)
+        self.settle()
         saved = self._loop.window.screenshot(name=str(path))
         os.replace(saved, path)

@@ -11,6 +11,7 @@ import grp
 import logging
 import os
 import select
+import termios
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ class SamvReader(Device):
                 self._frames.clear()
                 port.write(sp.request(command))
                 answer = sp.parse_response(self._frames.read_frame(self.options.timeout_s))
-            except (serial.SerialException, OSError, DeviceUnavailable):
+            except (serial.SerialException, OSError, termios.error, DeviceUnavailable):
                 self._close_port()  # unplugged; it may be back already under the same path
                 if attempt == 2:
                     raise _unplugged(self.options.port) from None
@@ -212,7 +213,7 @@ class SamvReader(Device):
         try:
             self._serial = serial.Serial(port, self.options.baudrate, timeout=0,
                                          write_timeout=self.options.timeout_s, exclusive=True)
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             problems = self.check_environment()
             if problems:
                 raise problems[0] from None
@@ -225,7 +226,7 @@ class SamvReader(Device):
         if self._serial is not None:
             try:
                 self._serial.close()
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError, termios.error):
                 pass
             self._serial = None
 

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.base import (Device, DeviceError, DeviceUnavailable, MediaError, Options, Recovery,
                           Status)
 from drivers.scanner.result import ScanResult, image_format
 from l10n import N_
+
+if TYPE_CHECKING:  # cv2 and numpy (~100 ms at start) are imported where they are used
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class CameraOptions(Options):
 
 def order_corners(points: np.ndarray) -> np.ndarray:
     """Four points → top-left, top-right, bottom-right, bottom-left of an upright page."""
+    import numpy as np
     pts = np.asarray(points, np.float32).reshape(4, 2)
     centre = pts.mean(axis=0)
     angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
@@ -77,6 +79,8 @@ def find_page(frame: np.ndarray, min_fraction: float = 0.1) -> np.ndarray | None
 
     The page must lie wholly inside the frame and be clearly brighter than the desk.
     """
+    import cv2
+    import numpy as np
     if frame is None or frame.ndim not in (2, 3) or min(frame.shape[:2]) < 16:
         return None
     gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
@@ -106,6 +110,8 @@ def find_page(frame: np.ndarray, min_fraction: float = 0.1) -> np.ndarray | None
 
 def square_up(frame: np.ndarray, corners: np.ndarray, resolution: int) -> np.ndarray:
     """The page inside ``corners`` warped to an upright A4 image at ``resolution`` dpi."""
+    import cv2
+    import numpy as np
     w, h = (round(mm / 25.4 * resolution) for mm in A4_MM)
     dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
     m = cv2.getPerspectiveTransform(np.float32(corners), dst)
@@ -122,6 +128,7 @@ class DocumentCamera(Device):
 
     def _capture(self) -> np.ndarray:
         """One frame from the source; NO_DEVICE / HARDWARE_ERROR state on failure."""
+        import cv2
         source = self.options.source
         if not source.isdigit() and not Path(source).exists():
             self._set_state(Status.NO_DEVICE, error="not_found")
@@ -137,6 +144,7 @@ class DocumentCamera(Device):
         return frame
 
     def _read_video(self, source: int | str) -> np.ndarray | None:
+        import cv2
         ms = int(self.options.timeout_s * 1000)
         cap = cv2.VideoCapture(source, cv2.CAP_ANY,
                                [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
@@ -178,6 +186,7 @@ class DocumentCamera(Device):
         return self.submit(self._scan, out, resolution or self.options.resolution, progress)
 
     def _scan(self, out: Path, resolution: int, progress: Callable[[float], None] | None) -> ScanResult:
+        import cv2
         frame = self._capture()
         self._set_state(Status.ONLINE, error="")
         if progress is not None:

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from drivers.sim.station import SimulatedStation
-from kiosk import config
-from screens.harness import AppHarness
-from screens.xvfb import Xvfb
+from screens.run import prepare_kivy
+
+prepare_kivy("landscape", windowed=True)  # before any test module imports Kivy's window
+
+from drivers.sim.station import SimulatedStation  # noqa: E402
+from kiosk import config  # noqa: E402
+from screens.harness import AppHarness  # noqa: E402
+from screens.xvfb import Xvfb  # noqa: E402
 
 
 @pytest.fixture(scope="session")
