@@ -13,6 +13,7 @@ APT_PACKAGES=(
   xvfb libgl1-mesa-dri libmtdev1 espeak-ng         # the screens (tests render under Xvfb), voice
   mosquitto mosquitto-clients                      # the fleet's MQTT broker (tests run a private one)
   poppler-utils socat                              # tests: pdftotext, a serial line pair
+  chromium                                         # tests: the fleet dashboard in a real browser
 )
 
 missing=()
