@@ -131,6 +131,7 @@ def main() -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="kiosk-bench-", dir="/tmp"))
     try:
         with Xvfb(), SimulatedStation(run_dir, printer_port=0) as station:
+            station.badge.remove()  # a citizen's visit: no agent's staff badge on the reader
             cfg = run_dir / "kiosk.toml"
             cfg.write_text(station.config_text(), encoding="utf-8")
             bare, kiosk = [], []

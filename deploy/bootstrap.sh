@@ -11,9 +11,10 @@ APT_PACKAGES=(
   sane-utils libsane1                              # scanning (SANE test backend)
   fonts-noto-cjk fonts-wqy-microhei                # Chinese text on printed pages and screens
   xvfb libgl1-mesa-dri libmtdev1 espeak-ng         # the screens (tests render under Xvfb), voice
-  mosquitto mosquitto-clients                      # the fleet's MQTT broker (tests run a private one)
+  mosquitto mosquitto-clients                      # the fleet's MQTT broker (the demo and the tests run a private one)
   poppler-utils socat                              # tests: pdftotext, a serial line pair
   chromium                                         # tests: the fleet dashboard in a real browser
+  postgresql                                       # tests: the fleet manager on PostgreSQL (a private server)
 )
 
 missing=()

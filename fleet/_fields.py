@@ -49,7 +49,7 @@ def parse_ts(text: str, where: str) -> datetime:
         raise ProtocolError(where, "not an RFC 3339 UTC timestamp")
     micro = int((match.group(1) or ".0")[1:7].ljust(6, "0"))
     try:
-        value = datetime.strptime(text[:19].upper(), "%Y-%m-%dT%H:%M:%S")
+        value = datetime.fromisoformat(text[:19].upper())  # its shape checked above; strptime costs 10× more
     except ValueError:
         raise ProtocolError(where, "not a valid date and time") from None
     return value.replace(microsecond=micro, tzinfo=timezone.utc)

@@ -44,7 +44,8 @@ class Issued:
     key_file: Path | None = None
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """``data`` in a file only its owner may read (0600 from the start)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -70,7 +71,7 @@ def make_ca(ca_dir: Path | str, name: str = "Village kiosk fleet CA", days: int 
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .sign(key, hashes.SHA256()))
-    _write_private(ca_dir / CA_KEY, _key_pem(key))
+    write_private(ca_dir / CA_KEY, _key_pem(key))
     (ca_dir / CA_CERT).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return ca_dir / CA_CERT
 
@@ -95,7 +96,7 @@ def sign(ca_dir: Path | str, out_dir: Path | str, name: str, *, hosts: tuple[str
         builder = builder.add_extension(x509.SubjectAlternativeName([_san(h) for h in hosts]), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     cert_file, key_file = out_dir / f"{name}.crt", out_dir / f"{name}.key"
-    _write_private(key_file, _key_pem(key))
+    write_private(key_file, _key_pem(key))
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_file, key_file
 
@@ -140,7 +141,7 @@ def issue_account(username: str, passwd_file: Path | str, out_dir: Path | str) -
     password = secrets.token_urlsafe(24)
     add_password(passwd_file, username, password)
     password_file = Path(out_dir) / f"{username}.password"
-    _write_private(password_file, password.encode() + b"\n")
+    write_private(password_file, password.encode() + b"\n")
     return Issued(username, password_file)
 
 

@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from kiosk.demo import run_demo
         return run_demo(Path(args.run_dir), _lang(args, None), console=args.console)
+    if getattr(args, "standalone", None):  # needs no terminal config
+        return args.standalone(args)
     try:
         cfg = config_mod.load(config_mod.config_path(args.config))
     except config_mod.ConfigError as exc:
@@ -108,7 +110,40 @@ def _parser() -> argparse.ArgumentParser:
     p = devices.add_parser("watch", help="print status changes as they happen (Ctrl-C ends)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_watch)
+
+    outbox = commands.add_parser("outbox", help="what waits to reach the platform").add_subparsers(
+        dest="outbox_command", required=True)
+    p = outbox.add_parser("status", help="pending, delivering, delivered and failed messages; the oldest pending")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_outbox_status)
+    p = commands.add_parser("provision-key", help="make the key that seals personal data at rest (once)")
+    p.add_argument("--path", help="default: the config's [store] key_file")
+    p.set_defaults(handler=cmd_provision_key)
+
+    p = commands.add_parser("upstream-sandbox", help="a stand-in for the government platform (tests, demo)")
+    p.add_argument("--listen", required=True, type=_host_port, metavar="HOST:PORT", help="port 0: any free port")
+    p.add_argument("--db", required=True, type=Path, help="its SQLite file (created if missing)")
+    p.add_argument("--pace", type=float, default=30.0, metavar="S", help="seconds per step of a case (default 30)")
+    p.add_argument("--catalog", type=Path, help="the catalog it serves (default: the bundled one)")
+    p.add_argument("--cert", type=Path, help="serve HTTPS with this certificate chain (PEM)")
+    p.add_argument("--key", type=Path, help="the certificate's private key (PEM)")
+    p.set_defaults(standalone=cmd_upstream_sandbox)
+    p = commands.add_parser("upstream-fault", help="switch faults of a running upstream sandbox")
+    p.add_argument("--sandbox", required=True, metavar="URL", help="e.g. http://127.0.0.1:8700")
+    p.add_argument("--delay", type=float, metavar="S", help="answer every API call S seconds late")
+    p.add_argument("--error-rate", type=float, metavar="R", help="this share (0-1) of API calls get a 503")
+    p.add_argument("--hang", action=argparse.BooleanOptionalAction, help="accept API calls but never answer")
+    p.add_argument("--outage", type=float, metavar="S", help="refuse connections for S seconds")
+    p.add_argument("--clear", action="store_true", help="every fault off first")
+    p.set_defaults(standalone=cmd_upstream_fault)
     return parser
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"not HOST:PORT: {text!r}")
+    return host.strip("[]"), int(port)
 
 
 def cmd_run(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
@@ -229,6 +264,70 @@ def cmd_watch(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> in
             threading.Event().wait()
     except KeyboardInterrupt:
         pass
+    return EXIT_OK
+
+
+OUTBOX_LABELS = {"pending": N_("Pending"), "delivering": N_("Delivering"), "delivered": N_("Delivered"),
+                 "failed": N_("Failed")}
+
+
+def cmd_outbox_status(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    from kiosk.outbox import STATES, status
+    from kiosk.store import Store
+    if cfg.store.db_path.exists():
+        store = Store(cfg.store.dir)
+        figures = status(store)
+        store.close()
+    else:  # nothing was ever queued here
+        figures = {**dict.fromkeys(STATES, 0), "oldest_pending_age_s": None}
+    if args.json:
+        print(json.dumps(figures))
+        return EXIT_OK
+    for state, label in OUTBOX_LABELS.items():
+        print(f"{translate(label, lang)}: {figures[state]}")
+    age = figures["oldest_pending_age_s"]
+    print(translate(N_("Oldest pending: {age}"), lang,
+                    age=translate(N_("none"), lang) if age is None else translate(N_("{s} s ago"), lang, s=round(age))))
+    return EXIT_OK
+
+
+def cmd_provision_key(args: argparse.Namespace, cfg: config_mod.Config, lang: str) -> int:
+    from kiosk.sealed import KeyFileError, provision_key
+    try:
+        path = provision_key(args.path or cfg.store.key_file)
+    except (KeyFileError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ERROR
+    print(translate(N_("Key made: {path} (only its owner may read it)"), lang,
+                    path=path))
+    return EXIT_OK
+
+
+def cmd_upstream_sandbox(args: argparse.Namespace) -> int:
+    from kiosk.catalog.errors import CatalogError
+    from kiosk.upstream.sandbox.server import serve  # FastAPI and uvicorn: only here, never in the app
+    if args.pace < 0 or bool(args.cert) != bool(args.key):
+        print("--pace must be 0 or more; --cert and --key go together", file=sys.stderr)
+        return EXIT_USAGE
+    host, port = args.listen
+    try:
+        return serve(host, port, args.db, args.pace, **({"catalog": args.catalog} if args.catalog else {}),
+                     cert=args.cert, key=args.key)
+    except (OSError, CatalogError) as exc:  # the port is taken, a file cannot be read, a bad catalog
+        print(f"upstream-sandbox: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def cmd_upstream_fault(args: argparse.Namespace) -> int:
+    from kiosk.upstream.sandbox.process import admin
+    settings = {"delay_s": args.delay, "error_rate": args.error_rate, "hang": args.hang, "outage_s": args.outage,
+                "clear": args.clear}
+    try:
+        print(json.dumps(admin(args.sandbox, "POST", "/admin/faults",
+                               {k: v for k, v in settings.items() if v is not None})))
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 

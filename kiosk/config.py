@@ -18,6 +18,10 @@ from typing import Any
 from drivers.base import Device, Options
 from drivers.registry import DRIVERS, driver_class
 from kiosk.fleet_options import FleetOptions
+from kiosk.opening_hours import parse as parse_opening_hours
+from kiosk.queue import QueueOptions
+from kiosk.store_options import StoreOptions
+from kiosk.upstream.options import UpstreamOptions
 from l10n import N_, Msg, translate
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.toml"
@@ -45,9 +49,14 @@ class Terminal:
     station: str = ""
     language: str = "zh_CN"
     guide_url: str = "https://www.gdzwfw.gov.cn/portal/v2/guide/{code}"  # an item's guide online
-    opening_hours: str = ""  # the staffed window's hours, as the station publishes them
+    opening_hours: str = ""  # the staffed window's hours as published: kiosk/opening_hours.py reads them
     catalog: str = ""  # the service-item file operators replace; "" = the bundled catalog
     content: str = ""  # the published-articles file; "" = the bundled articles
+    verify_url: str = "https://www.gdzwfw.gov.cn/portal/v2/verify?case={case_no}&code={code}"  # a certificate's check online
+    progress_url: str = "https://www.gdzwfw.gov.cn/portal/v2/progress?case={number}"  # a receipt's QR: a case's progress
+
+    def __post_init__(self) -> None:
+        parse_opening_hours(self.opening_hours)  # a ValueError names what it cannot read
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,9 @@ class Config:
     session: SessionTimes = SessionTimes()
     maintenance: Maintenance = Maintenance()
     fleet: FleetOptions = FleetOptions()
+    queue: QueueOptions = QueueOptions()
+    store: StoreOptions = StoreOptions()
+    upstream: UpstreamOptions = UpstreamOptions()
 
 
 def config_path(explicit: str | None = None) -> Path:
@@ -143,7 +155,8 @@ def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
 
 
 _SECTIONS = {"terminal": Terminal, "display": Display, "session": SessionTimes, "maintenance": Maintenance,
-             "fleet": FleetOptions}
+             "fleet": FleetOptions, "queue": QueueOptions, "store": StoreOptions,
+             "upstream": UpstreamOptions}
 
 
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

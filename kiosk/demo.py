@@ -4,22 +4,29 @@ The simulators run under the run directory (by default where the packaged demo c
 points). With a display, the touch-screen app runs in a window while the terminal
 takes one-letter commands that switch the simulators (card in/out, paper); without one
 (or with ``--console``) a console lists the devices, prints status changes as they
-happen, and each key exercises a device or switches a simulator's fault.
+happen, and each key exercises a device or switches a simulator's fault. Around the terminal
+runs its fleet (fleet/demo.py): a private broker, the fleet manager with its dashboard, and
+simulated terminals; the terminal's agent reports to it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from drivers.base import DeviceError, StatusChange
 from drivers.sim.escpos_printer import Fault
-from drivers.sim.station import SimulatedStation
+from drivers.sim.station import DEMO_UPSTREAM_PORT, SimulatedStation
+from fleet.demo import OPERATOR, DemoFleet  # the demo's fleet around its terminal (broker, manager, sims)
 from kiosk import config as config_mod
 from kiosk.cli import describe_change, device_table, identity_lines
 from kiosk.devices import Devices
+from kiosk.upstream.sandbox.process import SandboxProcess
 from l10n import N_, translate
 
 COMMANDS = (
@@ -33,7 +40,9 @@ COMMANDS = (
     ("s", N_("scan a page")),
     ("q", N_("quit")),
 )
+DEMO_PACE_S = 20.0  # the platform sandbox moves a case one step every 20 s
 PAPER_CYCLE = {Fault.NONE: Fault.PAPER_NEAR_END, Fault.PAPER_NEAR_END: Fault.PAPER_OUT}
+FLEET_ERRORS = (OSError, RuntimeError, ValueError, subprocess.SubprocessError)
 
 
 APP_COMMANDS = (
@@ -53,9 +62,14 @@ def run_demo(run_dir: Path, lang: str, console: bool = False) -> int:
     except (OSError, RuntimeError) as exc:
         say(N_("The simulators could not start: {error}"), error=exc)
         return 1
+    platform = SandboxProcess(run_dir / "upstream.db", pace=DEMO_PACE_S, port=DEMO_UPSTREAM_PORT)
+    fleet = DemoFleet(run_dir / "fleet")
     try:
+        _start_platform(platform, run_dir, say)
         config_file = run_dir / "kiosk.toml"
         config_file.write_text(station.config_text(), encoding="utf-8")
+        _provision_store_key(config_mod.load(config_file))
+        start_fleet(fleet, config_mod.load(config_file), say)
         if not console and os.environ.get("DISPLAY"):
             return _run_app(station, config_mod.load(config_file), lang)
         if not console:
@@ -67,13 +81,75 @@ def run_demo(run_dir: Path, lang: str, console: bool = False) -> int:
             devices.start()
             say(N_("Config: {path}  (other shells: kiosk --config {path} devices list)"), path=config_file)
             console.help()
-            console.loop()
+            with _console_agent(config_mod.load(config_file), devices):
+                console.loop()
     except KeyboardInterrupt:
         pass
     finally:
+        fleet.stop()
+        platform.stop()
         station.stop()
     say(N_("Demo stopped."))
     return 0
+
+
+def _start_platform(platform: SandboxProcess, run_dir: Path, say) -> None:
+    """The government platform's sandbox; without it the demo still runs (applications stay queued)."""
+    try:
+        platform.start()
+    except (OSError, RuntimeError) as exc:
+        say(N_("The platform sandbox could not start (applications will stay queued): {error}"), error=exc)
+        return
+    (run_dir / "upstream.token").write_text("demo-token\n", encoding="utf-8")
+    say(N_("Platform sandbox: {url} (a case moves one step every {pace} s)"), url=platform.url, pace=round(DEMO_PACE_S))
+
+
+def start_fleet(fleet: DemoFleet, cfg: config_mod.Config, say) -> None:
+    """The fleet around the demo terminal (fleet/demo.py); a part that cannot start is said in a line,
+    and the demo goes on without it."""
+    try:
+        broker = fleet.start_broker(cfg.terminal.id, cfg.fleet)
+    except FLEET_ERRORS as exc:
+        say(N_("The fleet broker could not start (the terminal stays out of the fleet): {error}"), error=exc)
+        return
+    say(N_("Fleet broker: {url} (TLS, an account for each terminal)"), url=broker.tls_url)
+    try:
+        say(N_("Simulated terminals: {count} (fleet-sim)"), count=fleet.start_sims())
+    except FLEET_ERRORS as exc:
+        say(N_("The simulated terminals could not start: {error}"), error=exc)
+    try:
+        url = fleet.start_manager(cfg.terminal.id, cfg.terminal.station, cfg.fleet.groups)
+    except FLEET_ERRORS as exc:
+        say(N_("The fleet manager could not start (no dashboard): {error}"), error=exc)
+        return
+    say(N_("Fleet dashboard: {url}  (sign in as {name}, password {password})"), url=url, name=OPERATOR,
+        password=fleet.password)
+    say(N_("The fleet from another shell: {command}"), command=fleet.kioskctl())
+
+
+@contextlib.contextmanager
+def _console_agent(cfg: config_mod.Config, devices: Devices) -> Iterator[None]:
+    """Without the app, the terminal's fleet agent still reports the devices (no job hooks: such jobs are refused)."""
+    from kiosk.fleet_agent import FleetAgent
+    from kiosk.fleet_link import package_version
+    try:
+        agent = FleetAgent(cfg.terminal.id, cfg.fleet, station=cfg.terminal.station, version=package_version(),
+                           devices=devices)
+    except (OSError, ValueError):  # no credentials: the broker did not start
+        yield
+        return
+    agent.start()
+    try:
+        yield
+    finally:
+        agent.stop()
+
+
+def _provision_store_key(cfg: config_mod.Config) -> None:
+    """The demo terminal's store key, made on the first run as provisioning makes a real one."""
+    from kiosk.sealed import provision_key
+    if not Path(cfg.store.key_file).exists():
+        provision_key(cfg.store.key_file)
 
 
 def _run_app(station: SimulatedStation, cfg: config_mod.Config, lang: str) -> int:

@@ -59,13 +59,15 @@ class FleetAgent:
         self._conn = 0
         self._state = "online"
         self._connected = False
+        self._last_sent: mqtt.MQTTMessageInfo | None = None
         self._tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._tls = ssl.create_default_context(cafile=options.ca_file or None)
         if options.cert_file:
             self._tls.load_cert_chain(options.cert_file, options.key_file or None)
         self.jobs = JobRunner(JobStore(directory / "jobs.json"), hooks, self._job_status,
-                              self._set_maintenance, self._tls)
+                              self._set_maintenance, self._tls, options.allowed_upload_hosts)
         self._protocol = mqtt.MQTTv5 if options.mqtt_version == "5" else mqtt.MQTTv311
+        self._will = self._state_message("offline")  # seq 0: a will takes its seq before its birth
         self._client = self._make_client()
         self._worker = threading.Thread(target=self._work, name="fleet-agent", daemon=True)
         if devices is not None:
@@ -115,6 +117,19 @@ class FleetAgent:
         event = p.Event(self._stamp(), type, severity, device, message)
         self._tasks.put(lambda: self._send(p.events_topic(self.id), event.to_json(), buffered=True))
 
+    def then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the worker after the work queued so far, once what that work
+        published has reached the broker (when offline it waits in the buffer already)."""
+        def task() -> None:
+            sent = self._last_sent
+            if sent is not None:
+                try:
+                    sent.wait_for_publish(PUBLISH_WAIT_S)  # QoS 1 is acknowledged in order
+                except (RuntimeError, ValueError):
+                    pass
+            action()
+        self._tasks.put(task)
+
     # -- messages -------------------------------------------------------------------------
     def _stamp(self) -> p.Stamp:
         with self._lock:
@@ -125,9 +140,12 @@ class FleetAgent:
         return p.State(self._stamp(), state, self._conn, self.version, self.station, self.options.groups).to_json()
 
     def _publish_state(self) -> None:
-        self._send(p.state_topic(self.id), self._state_message(self._state), retain=True)
+        if self._connected:  # else it goes out on connecting (a seq only for a message sent)
+            self._send(p.state_topic(self.id), self._state_message(self._state), retain=True)
 
     def _health(self, qos: int) -> None:
+        if not self._connected:  # not buffered, and sent on connecting: a seq only for a message sent
+            return
         devices = {d.name: p.DeviceHealth(d.kind, d.state.status.value, dict(d.state.detail))
                    for d in (self.devices or ())}
         health = p.Health(self._stamp(), devices, self._system())
@@ -145,6 +163,7 @@ class FleetAgent:
         if self._connected:
             info = self._client.publish(topic, payload, qos=qos, retain=retain)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                self._last_sent = info
                 return
         if buffered:
             self.buffer.put(Buffered(topic, payload, qos))
@@ -225,7 +244,7 @@ class FleetAgent:
         return Path(self.options.password_file).read_text(encoding="utf-8").strip()
 
     def _set_will(self, client: mqtt.Client) -> None:
-        client.will_set(p.state_topic(self.id), self._state_message("offline"), qos=1, retain=True)
+        client.will_set(p.state_topic(self.id), self._will, qos=1, retain=True)
 
     def _connect(self) -> None:
         url = urlsplit(self.options.broker)
@@ -257,7 +276,8 @@ class FleetAgent:
         if was:
             log.warning("fleet: disconnected from the broker: %s", reason)
             self._conn += 1
-            self._set_will(client)  # the next connection's will carries its own conn
+            self._will = self._state_message("offline")  # the next connection's will carries its own conn
+            self._set_will(client)
 
     def _fall_back(self) -> None:
         log.warning("fleet: the broker does not speak MQTT 5; using 3.1.1")

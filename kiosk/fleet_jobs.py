@@ -28,6 +28,10 @@ from l10n import N_, translate
 log = logging.getLogger(__name__)
 Report = Callable[[str, str, int, dict[str, Any]], None]  # job, status, progress, detail
 KEEP_JOBS = 500  # ids remembered for de-duplication
+NOT_YET = {  # ops of the protocol this terminal does not perform yet, and what to do instead
+    "push_content": N_("This terminal cannot take content bundles ('{op}') yet: replace its content file on site"),
+    "update": N_("This terminal cannot update its software remotely ('{op}') yet: update it on site"),
+}
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,10 @@ class JobHooks:
 
     reboot: Callable[[], None] | None = None
     restart_app: Callable[[], None] | None = None
-    maintenance: Callable[[bool], None] | None = None  # show or leave the out-of-order screen
+    maintenance: Callable[[bool], None] | None = None  # show or leave the page, set the state (else the agent sets it)
     capture_screen: Callable[[], bytes] | None = None  # PNG bytes of the screen
     current_config: Callable[[], dict[str, Any]] | None = None  # the config as TOML-decoded tables
-    apply_config: Callable[[dict[str, Any], config_mod.Config], None] | None = None
+    apply_config: Callable[[dict[str, Any], config_mod.Config], dict[str, Any] | None] | None = None  # extra detail
     log_lines: Callable[[int], list[str]] | None = None  # the newest n log lines
 
 
@@ -107,9 +111,10 @@ class JobStore:
 
 class JobRunner:
     def __init__(self, store: JobStore, hooks: JobHooks, report: Report,
-                 set_maintenance: Callable[[bool], None], tls: ssl.SSLContext):
+                 set_maintenance: Callable[[bool], None], tls: ssl.SSLContext, upload_hosts: tuple[str, ...] = ()):
         self.store, self.hooks, self._report = store, hooks, report
         self._set_maintenance, self._tls = set_maintenance, tls
+        self.upload_hosts = tuple(h.lower() for h in upload_hosts)
         self._handlers: dict[str, Callable[[p.Job], dict[str, Any]]] = {
             "reboot": self._reboot, "restart_app": self._restart_app, "maintenance": self._maintenance,
             "screenshot": self._screenshot, "set_config": self._set_config, "collect_logs": self._collect_logs,
@@ -151,8 +156,8 @@ class JobRunner:
             if handler is None:
                 known = job.op in p.OPS
                 raise _rejected("job.unsupported_op" if known else "job.unknown_op",
-                                N_("This terminal cannot perform '{op}' yet") if known else N_("Unknown op '{op}'"),
-                                op=job.op)
+                                NOT_YET.get(job.op, N_("This terminal cannot perform '{op}' yet")) if known
+                                else N_("Unknown op '{op}'"), op=job.op)
             self._status(job.job, job.op, p.IN_PROGRESS, 10)
             detail = handler(job)
         except JobError as exc:
@@ -193,15 +198,21 @@ class JobRunner:
         on = job.args.get("on")
         if not isinstance(on, bool):
             raise _rejected("job.bad_args", N_("Bad arguments: {error}"), error="args.on must be true or false")
-        if self.hooks.maintenance is not None:
-            self.hooks.maintenance(on)
-        self._set_maintenance(on)
+        (self.hooks.maintenance or self._set_maintenance)(on)
         return {"on": on}
 
     def _upload_url(self, job: p.Job) -> str:
+        """``args.upload_url``: an https URL on a host of the allow-list."""
         url = job.args.get("upload_url")
-        if not isinstance(url, str) or urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+        try:
+            host = urlsplit(url).hostname if isinstance(url, str) and urlsplit(url).scheme == "https" else None
+        except ValueError:  # a malformed port or IPv6 literal
+            host = None
+        if not host:
             raise _rejected("job.bad_args", N_("Bad arguments: {error}"), error="args.upload_url must be an https URL")
+        if host.lower() not in self.upload_hosts:
+            raise _rejected("job.upload_host", N_("Uploads to {host} are not allowed (allowed: {hosts})"),
+                            host=host, hosts=", ".join(self.upload_hosts) or "-")
         return url
 
     def _screenshot(self, job: p.Job) -> dict[str, Any]:
@@ -242,7 +253,7 @@ class JobRunner:
         except config_mod.ConfigError as exc:
             raise _rejected("job.bad_config", N_("The new config is not valid: {error}"), error=exc) from None
         try:
-            apply(merged, config)
+            extra = apply(merged, config)
         except Exception as exc:
             log.exception("fleet: applying the new config failed; rolling back")
             try:
@@ -253,7 +264,7 @@ class JobRunner:
                               N_("Applying the config failed and so did the rollback: {error}"), error=exc) from None
             raise _failed("job.config_rolled_back", N_("Applying the config failed; the old one is back: {error}"),
                           error=exc) from None
-        return {"changed": sorted(job.args)}
+        return {"changed": sorted(job.args), **(extra or {})}
 
 
 def _merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:

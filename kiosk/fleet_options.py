@@ -28,6 +28,8 @@ class FleetOptions:
     keepalive_s: int = 60
     buffer_dir: str = "/var/lib/kiosk/fleet"
     buffer_max_bytes: int = 1 << 20
+    upload_hosts: tuple[str, ...] = ()  # HTTPS hosts screenshots and logs may go to; () = the broker's host
+    reboot_command: tuple[str, ...] = ("systemctl", "reboot")
 
     def __post_init__(self) -> None:
         if self.broker and (urlsplit(self.broker).scheme not in ("mqtt", "mqtts") or not urlsplit(self.broker).hostname):
@@ -40,6 +42,14 @@ class FleetOptions:
             raise ValueError("key 'keepalive_s' must be between 5 and 3600")
         if self.buffer_max_bytes < 1024:
             raise ValueError("key 'buffer_max_bytes' must be at least 1024")
+        if not self.reboot_command:
+            raise ValueError("key 'reboot_command' must name a command")
         for group in self.groups:
             if not valid_id(group):
                 raise ValueError(f"key 'groups': {group!r} is not a group id")
+
+    @property
+    def allowed_upload_hosts(self) -> tuple[str, ...]:
+        """Where uploads may go: ``upload_hosts``, else the broker's host (lower case)."""
+        hosts = self.upload_hosts or ((urlsplit(self.broker).hostname or "",) if self.broker else ())
+        return tuple(h.lower() for h in hosts if h)

@@ -240,10 +240,17 @@ class PinyinInput:
     """What the keyboard shows: the committed characters, the pending letters, candidates."""
 
     def __init__(self, lexicon: Lexicon | None = None):
-        self.lexicon = lexicon or default_lexicon()
+        self._lexicon = lexicon
         self.committed = ""  # chosen so far in this composition
         self.latin = ""  # letters not yet converted
         self._cache: tuple[str, list[Candidate]] = ("", [])
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The given lexicon, else the bundled one, loaded at the first keystroke (not at start)."""
+        if self._lexicon is None:
+            self._lexicon = default_lexicon()
+        return self._lexicon
 
     def type(self, letters: str) -> bool:
         """Add letters (a–z and ``'``); False, and nothing added, if they do not fit."""

@@ -142,13 +142,38 @@ def guide_receipt(item: ServiceItem, language: str = "zh_CN", *, station: str = 
                 blocks += [Text(x) for x in wrap(line, cols, mark)]
             else:
                 blocks += [Text(x) for x in wrap(line, cols)]
-    url = guide_url(item, url_pattern)
-    blocks += [Text("-" * cols), QrCode(url, module_size=5 if cols < 40 else 6, error_correction="M")]
-    blocks += [Text(x, align=Align.CENTER) for x in wrap(t(N_("Scan to read this guide online")), cols)]
+    blocks += qr_footer(guide_url(item, url_pattern), N_("Scan to read this guide online"), language, cols,
+                        station=station, printed_at=printed_at)
+    return Receipt(tuple(blocks))
+
+
+def qr_footer(url: str, caption: str, language: str, cols: int, *, station: str = "",
+              printed_at: datetime | None = None) -> list:
+    """A receipt's end: a rule, the QR code of ``url`` with its ``caption`` (msgid) and the address,
+    the station, the time printed, then the cut."""
+    blocks: list = [Text("-" * cols), QrCode(url, module_size=5 if cols < 40 else 6, error_correction="M")]
+    blocks += [Text(x, align=Align.CENTER) for x in wrap(translate(caption, language), cols)]
     blocks += [Text(x) for x in wrap(url, cols)]
     if station:
         blocks += [Text(x) for x in wrap(station, cols)]
     when = (printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    blocks += [Text(x) for x in wrap(t(N_("Printed {time}"), time=when), cols)]
+    blocks += [Text(x) for x in wrap(translate(N_("Printed {time}"), language, time=when), cols)]
+    return blocks + [Feed(3), Cut()]
+
+
+def ticket_receipt(ticket, language: str = "zh_CN", *, station: str = "", paper_mm: int = 58) -> Receipt:
+    """A queue ticket (``kiosk.queue.Ticket``): the number large, the window, people ahead, the wait."""
+    cols = PAPER_COLUMNS[paper_mm]
+    t = lambda msgid, **p: translate(msgid, language, **p)  # noqa: E731
+    blocks: list = [Text(t(N_("Queue ticket")), align=Align.CENTER),
+                     Text(ticket.number, width=4, height=4, bold=True, align=Align.CENTER),
+                     Text(t(N_("{window} window"), window=ticket.window), height=2, bold=True, align=Align.CENTER),
+                     Text("-" * cols)]
+    blocks += [Text(x) for x in wrap(t(N_("People waiting before you: {n}"), n=ticket.ahead), cols)]
+    blocks += [Text(x) for x in wrap(t(N_("Estimated wait: about {minutes} minutes"), minutes=ticket.wait_minutes), cols)]
+    blocks += [Text(x) for x in wrap(t(N_("Please listen for your number and come to the window when it is called.")), cols)]
+    if station:
+        blocks += [Text(x) for x in wrap(station, cols)]
+    blocks += [Text(x) for x in wrap(t(N_("Printed {time}"), time=ticket.issued_at.strftime("%Y-%m-%d %H:%M")), cols)]
     blocks += [Feed(3), Cut()]
     return Receipt(tuple(blocks))

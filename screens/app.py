@@ -19,10 +19,13 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.screenmanager import ScreenManager
 
 from drivers.base import StatusChange
+from kiosk.catalog.modules import IDCARD
 from kiosk.logbuffer import install as install_log_buffer
+from kiosk.queue import announcement
 from kiosk.session import EndReason, Phase, SessionEvent
 from kiosk.terminal import Terminal
 from screens.fonts import register_cjk_font
+from screens.layout import lay_out_now
 from screens.run import return_free_heap
 from screens.style import Style
 
@@ -39,6 +42,17 @@ SCREENS = {
     "guide": "screens.guide:GuideScreen",
     "maintenance": "screens.maintenance:MaintenanceScreen",
     "out_of_service": "screens.out_of_service:OutOfServiceScreen",
+    "cases": "screens.cases:CasesScreen",
+    "case": "screens.case:CaseScreen",
+    "evaluation": "screens.evaluation:EvaluationScreen",
+    "queue": "screens.queue:QueueScreen",
+    "staff": "screens.staff:StaffScreen",
+    "appointment": "screens.appointment:AppointmentScreen",
+    "apply_card": "screens.apply_card:ApplyCardScreen",
+    "apply_form": "screens.apply_form:ApplyFormScreen",
+    "apply_materials": "screens.apply_materials:ApplyMaterialsScreen",
+    "apply_review": "screens.apply_review:ApplyReviewScreen",
+    "apply_submit": "screens.apply_submit:ApplySubmitScreen",
 }
 
 
@@ -72,6 +86,8 @@ class KioskApp(App):
     style = ObjectProperty(None)
     history = ListProperty()
     landscape = BooleanProperty(True)  # the window is wider than high
+    called = ObjectProperty(None, allownone=True)  # the queue ticket called last (attract screen)
+    staff_badge = ObjectProperty(None, allownone=True)  # the agent's staff badge on the reader (its UID)
 
     def __init__(self, terminal: Terminal, **kwargs):
         super().__init__(**kwargs)
@@ -81,6 +97,7 @@ class KioskApp(App):
         self.style = Style(dpi=terminal.config.display.dpi)
         self.title = "村便民服务站自助终端"
         self.log_buffer = install_log_buffer()  # the maintenance screen's last log lines
+        self.exit_code = 0  # what ``kiosk run`` exits with (the fleet's restart_app sets its own)
 
     # -- building ----------------------------------------------------------------
     def build(self):
@@ -102,6 +119,7 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick_session, 0.25)
         Clock.schedule_interval(lambda dt: self.terminal.reload_data(), 30)
         self.terminal.on_device_change(self._on_device_change)
+        self.terminal.on_staff_badge(self._on_staff_badge)
         self._tidy = Clock.create_trigger(self._tidy_up, TIDY_AFTER_S)
         Window.fbind("on_flip", self._first_frame_shown)
         self.show("attract")
@@ -109,6 +127,10 @@ class KioskApp(App):
         from screens.out_of_service import ServiceWatch
         self.maintenance_access = MaintenanceAccess(self)  # hidden gesture; no way out unless allow_exit
         self.service_watch = ServiceWatch(self)
+        self.terminal.on_config_change(mainthread(lambda config: setattr(self, "terminal_name", config.terminal.station)))
+        if self.terminal.fleet is not None:
+            from screens.fleet_screen import FleetScreen
+            self.fleet_screen = FleetScreen(self, self.terminal.fleet)
 
     def _first_frame_shown(self, *_: object) -> None:
         """The devices start once the attract screen is up (they report on their own threads)."""
@@ -145,6 +167,7 @@ class KioskApp(App):
         self.root.ids.topbar.opacity = 1 if screen.show_top_bar else 0
         self.root.ids.topbar.disabled = not screen.show_top_bar
         screen.on_activate(**kwargs)
+        lay_out_now(self.root)  # the new screen's text renders once, at its final width
         self._tidy.cancel()
         self._tidy()
 
@@ -213,10 +236,31 @@ class KioskApp(App):
     def read_aloud(self) -> None:
         self.terminal.speaker.say(self.screen.speech_text(), self.lang)
 
+    # -- the queue ------------------------------------------------------------------------
+    def announce_call(self, ticket) -> None:
+        """A queue number was called: on the attract screen, and by voice in Chinese."""
+        self.called = ticket
+        self.terminal.speaker.say(announcement(ticket, "zh_CN", spoken=True), "zh_CN")
+
+    @mainthread  # called on the PC/SC reader's thread
+    def _on_staff_badge(self, uid: str | None) -> None:
+        """An agent's badge on the reader opens the staff screen (unless the screen takes it, e.g.
+        an application the agent makes for a villager); taking it off ends the staff screen's visit."""
+        self.staff_badge = uid
+        if self.screen.take_staff_badge(uid):
+            return
+        if uid is not None:
+            self.session.start()
+            self.history = []
+            self.go("staff")
+        elif self.manager.current == "staff":
+            self.session.end(EndReason.FINISHED)
+
     # -- devices -----------------------------------------------------------------------
     @mainthread  # called on a device thread; runs on the UI thread
     def _on_device_change(self, change: StatusChange) -> None:
-        self.session.on_device_change(change)
+        if not (change.kind == IDCARD and self.screen.card_may_leave):
+            self.session.on_device_change(change)
         handler = getattr(self.screen, "on_device_change", None)
         if handler is not None:
             handler(change)

@@ -12,6 +12,8 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
+from kiosk.queue import announcement
+from l10n import N_, translate
 from screens.base import BaseScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -54,6 +56,11 @@ class AttractScreen(BaseScreen):
             return
         speed = (self.width + label.width) / max(10.0, label.width / 80)
         label.x = round(label.x - speed * dt)
+
+    @staticmethod
+    def call_text(lang: str, ticket) -> str:
+        """The queue number called last, while the attract screen shows."""
+        return "" if ticket is None else translate(N_("Now calling: {call}"), lang, call=announcement(ticket, lang))
 
     def on_touch_down(self, touch) -> bool:
         self.app.wake(touch)

@@ -15,9 +15,12 @@ class BaseScreen(Screen):
     screen. ``speech_text()`` is what the read-aloud button says. ``backdrop`` is the
     colour the window is cleared to behind it (None: the style's background); a screen
     never paints a window-sized rectangle, which software GL pays for on every frame.
+    ``card_may_leave``: taking the ID card out is expected here (no "still there?");
+    ``take_staff_badge(uid)`` True: the screen itself took the agent's badge on (or off).
     """
 
     show_top_bar = True
+    card_may_leave = False
     backdrop = ColorProperty(None, allownone=True)
     activation: dict = {}  # what the last on_activate received, to come back to
 
@@ -30,6 +33,10 @@ class BaseScreen(Screen):
 
     def on_deactivate(self) -> None:
         """Leaving the screen (the visit may come back to it)."""
+
+    def take_staff_badge(self, uid: str | None) -> bool:
+        """An agent's staff badge was put on (``uid``) or taken off (None); False: the app's usual way."""
+        return False
 
     def forget(self) -> None:
         """The visit ended: drop everything it entered or was shown."""

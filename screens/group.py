@@ -13,7 +13,7 @@ from screens.widgets import BigButton
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 # Modules with a screen of their own; the others use the generic module screen.
-OWN_SCREENS = {"guides": "guides"}
+OWN_SCREENS = {"guides": "guides", "cases": "cases"}
 
 
 class GroupScreen(BaseScreen):

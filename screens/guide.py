@@ -4,29 +4,29 @@ The name big; then the handling body, the item code and the published fields in
 order (materials as a numbered checklist, steps numbered); big page buttons move
 through long text. "Print this guide" prints it on the receipt printer with a QR
 code; when the printer cannot print, the screen says so and shows the QR code.
+"Apply here" (items with a form) starts an application at the terminal (``screens/apply_*``).
+Once printed, the evaluation of the service is offered (never forced).
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import qrcode
-from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from drivers.base import DeviceError
 from kiosk.catalog.modules import PRINTER
+from kiosk.forms import applicable
 from kiosk.printing import CHECKBOX, guide_receipt, guide_sections, guide_url
 from l10n import N_, translate
 from screens.base import BaseScreen
+from screens.receipt_print import ReceiptPrint, failure_text
 from screens.widgets import BodyLabel, TitleLabel
 from screens.widgets.paging import PagedScroll  # noqa: F401  (kv rules)
 
-log = logging.getLogger(__name__)
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 IDLE, PRINTING, DONE, FAILED, UNAVAILABLE = "", "printing", "done", "failed", "unavailable"
@@ -69,63 +69,55 @@ class GuideScreen(BaseScreen):
     error = ObjectProperty(None, allownone=True)
     printer_ready = BooleanProperty(False)
     qr_payload = StringProperty("")
+    can_apply = BooleanProperty(False)  # the item can be applied for at this terminal
     def on_kv_post(self, base_widget) -> None:
-        self._job = 0
+        self._print = ReceiptPrint(self.app, "guide", self._printed)
         self.app.bind(lang=lambda *_: self._fill())
 
     def on_activate(self, code: str = "", **kwargs: object) -> None:
         self.item = self.app.terminal.catalog.get(code)
         self.print_state, self.error = IDLE, None
-        self._job += 1  # a print finishing from an earlier visit of this screen is not shown
+        self._print.forget()  # a print finishing from an earlier visit of this screen is not shown
         self.qr_payload = guide_url(self.item, self.app.terminal.config.terminal.guide_url) if self.item else ""
+        self.can_apply = self.item is not None and applicable(self.item)
         self._refresh_printer()
         self._fill()
         self.ids.paged.home()
 
     def on_deactivate(self) -> None:
-        self.item, self.error, self.print_state, self.qr_payload = None, None, IDLE, ""
+        self.item, self.error, self.print_state, self.qr_payload, self.can_apply = None, None, IDLE, "", False
         self.ids.paged.body.clear_widgets()
 
     def on_device_change(self, change) -> None:
         if change.kind == PRINTER:
             self._refresh_printer()
 
+    def apply(self) -> None:
+        """Apply for this item here: the ID card first."""
+        if self.item is not None and self.can_apply:
+            self.app.go("apply_card", code=self.item.code.basic)
+
+    def evaluate(self) -> None:
+        """Offered once the guide is printed; the evaluation screen can always be skipped."""
+        self.app.go("evaluation", service="guide", case="")
+
     # -- printing -------------------------------------------------------------------
     def print_guide(self) -> None:
         if self.item is None or self.print_state == PRINTING:
             return
-        printer = self._printer()
-        if printer is None:
-            self.print_state = UNAVAILABLE
-            return
         config = self.app.terminal.config.terminal
         receipt = guide_receipt(self.item, self.app.lang, station=config.station, url_pattern=config.guide_url)
-        self._job += 1
-        job = self._job
-        self.print_state, self.error = PRINTING, None
-        future = printer.print_job(receipt)
-        future.add_done_callback(lambda f: Clock.schedule_once(lambda dt: self._printed(f, job)))
-
-    def _printed(self, future, job: int) -> None:
-        if job != self._job:
-            return
-        error = future.exception()
-        if error is None:
-            self.print_state = DONE
+        if self._print.start(receipt):
+            self.print_state, self.error = PRINTING, None
         else:
-            log.warning("printing the guide failed: %s", error)
-            self.error, self.print_state = error, FAILED
+            self.print_state = UNAVAILABLE
+
+    def _printed(self, error) -> None:
+        self.error, self.print_state = error, DONE if error is None else FAILED
         self._refresh_printer()
 
-    def _printer(self):
-        """The receipt printer if it can print now (serving, paper in, cover shut), else None."""
-        printer = self.app.terminal.device_of_kind(PRINTER)
-        if printer is None or printer.state.detail.get("paper") == "out" or printer.state.detail.get("cover") == "open":
-            return None
-        return printer
-
     def _refresh_printer(self) -> None:
-        self.printer_ready = self._printer() is not None
+        self.printer_ready = self._print.printer() is not None
 
     def status_text(self, lang: str, state: str, error, ready: bool) -> str:
         """What the panel under the print button says."""
@@ -135,11 +127,7 @@ class GuideScreen(BaseScreen):
         if state == DONE:
             return translate(N_("Printed. Please take the receipt from the printer slot."), lang)
         if state == FAILED:
-            if isinstance(error, DeviceError):
-                reason = f"{error.message(lang)} {error.hint(lang)}"
-            else:
-                reason = translate(N_("The printer did not answer as expected."), lang)
-            return translate(N_("Could not print: {reason}"), lang, reason=reason) + "\n" + scan
+            return translate(N_("Could not print: {reason}"), lang, reason=failure_text(error, lang)) + "\n" + scan
         if not ready:
             return translate(N_("The receipt printer is not working just now."), lang) + "\n" + scan
         return ""

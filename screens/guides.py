@@ -8,70 +8,24 @@ chosen characters search by characters. What the screen shows is kept in
 """
 from __future__ import annotations
 
-from math import floor
 from pathlib import Path
 
-from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.utils import escape_markup
 
 from kiosk.catalog.items import LIFE_EVENTS, VILLAGE
-from kiosk.printing import time_limit
 from l10n import N_, translate
 from screens.base import BaseScreen
+from screens.layout import lay_out_now
 from screens.widgets import BigButton
+from screens.widgets.item_button import ItemButton
+from screens.widgets.paging import PagedList  # noqa: F401  (kv rule)
 from screens.widgets.pinyin_keyboard import PinyinKeyboard  # noqa: F401  (kv rule)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 MODES = ("window", "department", "event", "search")
-
-
-class PagedList(BoxLayout):
-    """``values`` a page at a time: as many rows of ``row_height`` as fit, in ``cols`` columns.
-
-    ``factory(value)`` makes each value's widget.
-    """
-
-    values = ListProperty()
-    cols = NumericProperty(1)
-    row_height = NumericProperty(100)
-    page = NumericProperty(0)
-    pages = NumericProperty(1)
-    factory = ObjectProperty(None)
-
-    def __init__(self, **kwargs):
-        self._refill = Clock.create_trigger(self._fill)
-        super().__init__(**kwargs)
-        self.bind(values=self._restart, cols=self._refill, row_height=self._refill, page=self._refill)
-
-    def on_kv_post(self, base_widget) -> None:
-        self.ids.grid.bind(height=self._refill)
-
-    @property
-    def per_page(self) -> int:
-        grid = self.ids.grid
-        rows = floor((grid.height + grid.spacing[1]) / (self.row_height + grid.spacing[1]))
-        return max(1, rows) * int(self.cols)
-
-    def _restart(self, *_: object) -> None:
-        self.page = 0
-        self._refill()
-
-    def turn(self, step: int) -> None:
-        self.page = min(max(0, self.page + step), self.pages - 1)
-
-    def _fill(self, *_: object) -> None:
-        grid, per = self.ids.grid, self.per_page
-        self.pages = max(1, -(-len(self.values) // per))
-        if self.page >= self.pages:
-            self.page = self.pages - 1
-        grid.clear_widgets()
-        if self.factory is not None:
-            for value in self.values[self.page * per:(self.page + 1) * per]:
-                grid.add_widget(self.factory(value))
 
 
 class ModeTab(BigButton):
@@ -85,16 +39,8 @@ class CategoryButton(BigButton):
     selected = BooleanProperty(False)
 
 
-class ItemButton(BigButton):
-    """One service item in a list: its name, and its window, time limit and fee below."""
-
-    item = ObjectProperty(None)
-
-    def caption(self, lang: str, small: float) -> str:
-        item = self.item
-        detail = " · ".join((translate(N_("{window} window"), lang, window=item.window),
-                             time_limit(item, lang), item.fee_standard))
-        return f"{escape_markup(item.name)}\n[size={int(small)}]{escape_markup(detail)}[/size]"
+class SearchPanel(BoxLayout):
+    """The search field (``ids.field``) over the pinyin keyboard (``ids.keyboard``)."""
 
 
 class GuidesScreen(BaseScreen):
@@ -102,32 +48,45 @@ class GuidesScreen(BaseScreen):
     category = StringProperty("")
     count = NumericProperty(0)
 
+    def __init__(self, **kwargs):
+        self._search_panel: SearchPanel | None = None  # built at the first search
+        super().__init__(**kwargs)
+
     def on_kv_post(self, base_widget) -> None:
         self.ids.categories.factory = self._category_button
         self.ids.results.factory = self._item_button
-        keyboard = self.ids.keyboard
-        keyboard.bind(text=self._search, letters=self._search)
-        # strong references: the panel not shown is out of the tree, and ``ids`` are weak
-        self._panels = {"browse": self.ids.categories.__self__, "search": self.ids.search_panel.__self__}
+        self.ids.results.refill = ItemButton.refill
+        self._browse = self.ids.categories.__self__  # strong: out of the tree while searching
+
+    @property
+    def search_panel(self) -> SearchPanel:
+        """Made when first asked for: its 46 keys cost ~12 MiB drawn, and most visits only browse."""
+        if self._search_panel is None:
+            self._search_panel = SearchPanel()
+            self._search_panel.ids.keyboard.bind(text=self._search, letters=self._search)
+        return self._search_panel
 
     def on_activate(self, mode: str = "window", category: str = "", text: str = "",
                     letters: str = "", page: int = 0, **kwargs: object) -> None:
-        self.ids.keyboard.set_state(text, letters)
+        if text or letters:
+            self.search_panel.ids.keyboard.set_state(text, letters)
         self.set_mode(mode if mode in MODES else "window", category)
         self.ids.results.page = page
 
     def on_deactivate(self) -> None:
         self.activation = {}  # the way back already holds it; nothing typed stays here
-        self.ids.keyboard.clear()
+        if self._search_panel is not None:
+            self._search_panel.ids.keyboard.clear()
         self.ids.results.values = []
 
     # -- what a tap does --------------------------------------------------------------
     def set_mode(self, mode: str, category: str = "") -> None:
         self.mode = mode
-        selector, shown = self.ids.selector, self._panels["search" if mode == "search" else "browse"]
-        if shown.parent is not selector:  # the other panel stays alive in ``ids``
+        selector, shown = self.ids.selector, self.search_panel if mode == "search" else self._browse
+        if shown.parent is not selector:
             selector.clear_widgets()
             selector.add_widget(shown)
+            lay_out_now(self)  # the new panel's labels render once, at their width
         if mode == "search":
             self.ids.categories.values = []
             self._search()
@@ -161,7 +120,7 @@ class GuidesScreen(BaseScreen):
     def _search(self, *_: object) -> None:
         if self.mode != "search":
             return
-        keyboard = self.ids.keyboard
+        keyboard = self.search_panel.ids.keyboard
         query = keyboard.text or keyboard.letters  # characters once chosen, else the letters
         self.category = query
         self._show(self.app.terminal.search(query) if query else ())
@@ -171,9 +130,9 @@ class GuidesScreen(BaseScreen):
         self.ids.results.values = list(items)
 
     def _remember(self) -> None:
-        keyboard = self.ids.keyboard
+        typed = self._search_panel.ids.keyboard if self.mode == "search" else None
         self.activation = {"mode": self.mode, "category": self.category if self.mode != "search" else "",
-                           "text": keyboard.text, "letters": keyboard.letters,
+                           "text": typed.text if typed else "", "letters": typed.letters if typed else "",
                            "page": self.ids.results.page}
 
     def _category_button(self, value: str) -> CategoryButton:

@@ -7,6 +7,7 @@ Modules with a screen of their own (service guides) do not come here.
 from __future__ import annotations
 
 import logging
+from itertools import zip_longest
 from pathlib import Path
 
 from kivy.lang import Builder
@@ -16,22 +17,40 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.catalog.modules import module as module_of
 from l10n import N_, translate
 from screens.base import BaseScreen
-from screens.guides import ItemButton, PagedList
+from screens.layout import set_children
 from screens.widgets import BodyLabel
-from screens.widgets.paging import PageBar, PagedScroll  # noqa: F401  (kv rules)
+from screens.widgets.item_button import ItemButton
+from screens.widgets.paging import PagedList, PagedScroll  # noqa: F401  (kv rules)
 
 log = logging.getLogger(__name__)
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class ArticleView(BoxLayout):
-    """One published article: title, date and source, then its paragraphs (given when made)."""
+    """One published article: title, date and source, then its paragraphs.
 
-    article = ObjectProperty(None)
+    Views are reused from visit to visit: setting ``article`` refills their texts (None
+    empties them, which frees their textures).
+    """
+
+    article = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kwargs):
+        self._paragraphs: list[BodyLabel] = []  # made so far, shown or not
+        super().__init__(**kwargs)
 
     def on_kv_post(self, base_widget) -> None:
-        for paragraph in self.article.paragraphs if self.article else ():
-            self.ids.paragraphs.add_widget(BodyLabel(text=paragraph))
+        self.on_article(self, self.article)
+
+    def on_article(self, _view, article) -> None:
+        if "paragraphs" not in self.ids:
+            return  # the kv rule is not applied yet: on_kv_post fills
+        texts = article.paragraphs if article else ()
+        while len(self._paragraphs) < len(texts):
+            self._paragraphs.append(BodyLabel())
+        for label, text in zip_longest(self._paragraphs, texts, fillvalue=""):
+            label.text = text
+        set_children(self.ids.paragraphs, self._paragraphs[:len(texts)])
 
     @staticmethod
     def byline(article, lang: str) -> str:
@@ -43,10 +62,6 @@ class ArticleView(BoxLayout):
         return f"{when}　{article.source}" if article.source else when
 
 
-class RelatedGuides(PagedList):
-    """The guides' paged list of items, with the shared page bar (it fits a narrow column)."""
-
-
 class ModuleScreen(BaseScreen):
     module_id = StringProperty("")
     title_msgid = StringProperty("")
@@ -55,35 +70,52 @@ class ModuleScreen(BaseScreen):
     count = NumericProperty(0)   # articles shown
     guides = ListProperty()      # related service items
 
+    def __init__(self, **kwargs):
+        self._views: list[ArticleView] = []  # made so far, shown or not
+        super().__init__(**kwargs)
+
     def on_kv_post(self, base_widget) -> None:
         self.ids.guides.factory = self._guide_button
+        self.ids.guides.refill = ItemButton.refill
 
-    def on_activate(self, module: str = "news", **kwargs: object) -> None:
+    def on_activate(self, module: str = "news", position: float = 0, guides_page: int = 0,
+                    **kwargs: object) -> None:
+        """Module ``module``'s page; ``position`` and ``guides_page``: where Back returns to."""
         mod = module_of(module)
         terminal = self.app.terminal
         self.module_id, self.title_msgid, self.not_offered = mod.id, mod.title, mod.not_offered
         self.missing = list(terminal.missing_for(mod))
         articles = terminal.content.of_kind(mod.id)
         self.count = len(articles)
-        body = self.ids.articles.body
-        body.clear_widgets()
-        for article in articles:
-            body.add_widget(ArticleView(article=article))
-        self.ids.articles.home()
+        views = self._article_views(len(articles))
+        for view, article in zip(views, articles):
+            view.article = article
+        set_children(self.ids.articles.body, views)
+        self.ids.articles.home(position)
         self.guides = self._related(mod.id)
         self.ids.guides.values = self.guides
+        self.ids.guides.page = guides_page
 
     def on_deactivate(self) -> None:
         self.count = 0
         self.guides = []
         self.ids.guides.values = []
-        self.ids.articles.body.clear_widgets()
+        for view in self._views:
+            view.article = None
+
+    def _article_views(self, count: int) -> list[ArticleView]:
+        """``count`` article views: made once, reused by every visit."""
+        while len(self._views) < count:
+            self._views.append(ArticleView())
+        return self._views[:count]
 
     def on_device_change(self, change) -> None:
         if self.module_id:
             self.missing = list(self.app.terminal.missing_for(module_of(self.module_id)))
 
     def open_guide(self, item) -> None:
+        self.activation = {"module": self.module_id, "position": self.ids.articles.position,
+                           "guides_page": self.ids.guides.page}  # Back returns to this page
         self.app.go("guide", code=item.code.basic)
 
     @staticmethod

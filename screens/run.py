@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 
 from kiosk.config import Config
 
@@ -51,7 +52,11 @@ def return_free_heap() -> None:
 def run(config: Config, windowed: bool = False, orientation: str = "landscape") -> int:
     prepare_kivy(orientation, windowed=windowed, scale=0.5 if windowed else 1.0,
                  allow_exit=config.maintenance.allow_exit)
+    from kivy.clock import Clock
     from kiosk.terminal import Terminal
     from screens.app import KioskApp
-    KioskApp(Terminal(config)).run()
-    return 0
+    app = KioskApp(Terminal(config))
+    # systemd stops the unit with SIGTERM: end as cleanly as on the way out
+    signal.signal(signal.SIGTERM, lambda signum, frame: Clock.schedule_once(lambda dt: app.stop()))
+    app.run()
+    return app.exit_code

@@ -1,124 +1,30 @@
-"""A private mosquitto for tests: loopback ports, a temp dir, the deploy ACL, real accounts.
+"""The private mosquitto of ``fleet.local_broker`` for tests, and what tests need around it.
 
-``broker(tmp, terminals)`` starts mosquitto with a plain listener and a TLS listener
-(a throwaway CA, client certificates required), the ACL of deploy/mosquitto/fleet.acl,
-and accounts issued by ``fleet.credentials`` for ``fleet-manager`` and each terminal.
-``Watcher`` is a paho client that collects what arrives, for assertions.
+``broker(tmp, terminals)`` starts it with a plain listener beside the TLS one and logs every
+packet (tests look for denials). ``Watcher`` is a paho client that collects what arrives,
+for assertions; ``Proxy`` is a relay that can cut the line.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from fleet import credentials
+from fleet.broker import MANAGER_ACCOUNT as MANAGER
+from fleet.local_broker import LocalBroker as Broker
+from fleet.local_broker import free_port, wait_listening as _wait_listening  # noqa: F401 (bench/ uses them)
 
 ROOT = Path(__file__).resolve().parent.parent
-ACL_TEMPLATE = ROOT / "deploy" / "mosquitto" / "fleet.acl"
-MANAGER = "fleet-manager"
 WAIT_S = 15.0  # the longest any test waits for a message before it fails
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Broker:
-    dir: Path
-    port: int
-    tls_port: int
-    ca_file: Path
-    accounts: dict[str, credentials.Issued]
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    @property
-    def tls_url(self) -> str:
-        return f"mqtts://localhost:{self.tls_port}"
-
-    def password(self, username: str) -> str:
-        return self.accounts[username].password_file.read_text().strip()
-
-    def log(self) -> str:
-        return (self.dir / "mosquitto.log").read_text(errors="replace")
-
-
-@contextlib.contextmanager
-def broker(tmp: Path, terminals: dict[str, tuple[str, ...]]) -> Iterator[Broker]:
-    """Run mosquitto until the block ends; ``terminals`` maps each id to its groups."""
-    if shutil.which("mosquitto") is None:
-        raise RuntimeError("mosquitto is not installed (apt-get install mosquitto mosquitto-clients)")
-    tmp.mkdir(parents=True, exist_ok=True)
-    ca_dir, certs = tmp / "ca", tmp / "certs"
-    ca_file = credentials.make_ca(ca_dir, "test fleet CA")
-    server_crt, server_key = credentials.sign(ca_dir, tmp, "broker", hosts=("localhost", "127.0.0.1"), client=False)
-    passwd, acl = tmp / "passwd", tmp / "acl"
-    shutil.copy(ACL_TEMPLATE, acl)
-    accounts = {MANAGER: credentials.issue_account(MANAGER, passwd, certs)}
-    for kiosk, groups in terminals.items():
-        accounts[kiosk] = credentials.issue_terminal(kiosk, passwd_file=passwd, acl_file=acl, out_dir=certs,
-                                                     groups=groups, ca_dir=ca_dir)
-    accounts[MANAGER] = credentials.Issued(MANAGER, accounts[MANAGER].password_file,
-                                           *credentials.sign(ca_dir, certs, MANAGER))
-    port, tls_port = free_port(), free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(f"""
-per_listener_settings false
-allow_anonymous false
-password_file {passwd}
-acl_file {acl}
-persistence false
-user root
-log_dest file {tmp / 'mosquitto.log'}
-log_type all
-listener {port} 127.0.0.1
-listener {tls_port} 127.0.0.1
-cafile {ca_file}
-certfile {server_crt}
-keyfile {server_key}
-require_certificate true
-""")
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_listening(proc, port)
-        _wait_listening(proc, tls_port)
-        yield Broker(tmp, port, tls_port, ca_file, accounts)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
-
-
-def _wait_listening(proc: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"mosquitto exited: {proc.stderr.read().decode(errors='replace')}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"mosquitto is not listening on {port}")
+broker = functools.partial(Broker, log_all=True)  # ``with broker(tmp, {id: groups}) as b:``
 
 
 class Watcher:
@@ -181,12 +87,25 @@ class Watcher:
                 return msg
             self._backlog.append(msg)
 
+    def poll(self, match: Callable[[mqtt.MQTTMessage], bool]) -> mqtt.MQTTMessage | None:
+        """The oldest message arrived so far that ``match`` accepts, or None at once (for loops that pump
+        something else between calls, such as a UI's frames)."""
+        while not self.messages.empty():
+            self._backlog.append(self.messages.get_nowait())
+        return next((self._backlog.pop(i) for i, msg in enumerate(self._backlog) if match(msg)), None)
+
     def on(self, topic: str, match: Callable[[bytes], bool] = lambda p: True) -> mqtt.MQTTMessage:
         return self.next(lambda m: m.topic == topic and match(m.payload))
 
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def __enter__(self) -> Watcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Proxy:

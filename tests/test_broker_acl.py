@@ -1,15 +1,20 @@
-"""The broker's security against a real mosquitto: per-terminal accounts, the ACL, TLS.
+"""The broker's security against a real mosquitto run from deploy/mosquitto/: per-terminal
+accounts, the ACL, TLS with client certificates.
 
 A denied publish is shown by what the manager's account receives: the terminal then
 publishes an allowed message on the same connection, and that one arrives first.
 """
 from __future__ import annotations
 
+import socket
+import ssl
+
 import paho.mqtt.client as mqtt
 import pytest
 
 from fleet import credentials
 from fleet import protocol as p
+from fleet.local_broker import DEPLOY, config_text
 from tests._mosquitto import MANAGER, Watcher, broker
 
 pytestmark = pytest.mark.timeout(120)
@@ -84,6 +89,41 @@ def test_tls_listener_with_the_fleet_ca_and_a_client_certificate(mq):
     finally:
         kiosk.close()
         manager.close()
+
+
+CONNECT = b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00"  # MQTT 3.1.1, clean session, no client id
+
+
+def _first_answer(mq, issued: credentials.Issued | None) -> bytes:
+    """The broker's first bytes to a CONNECT over TLS, with ``issued``'s certificate or none; b"" if it hangs up."""
+    tls = ssl.create_default_context(cafile=str(mq.ca_file))
+    if issued is not None:
+        tls.load_cert_chain(issued.cert_file, issued.key_file)
+    try:
+        with tls.wrap_socket(socket.create_connection(("127.0.0.1", mq.tls_port), timeout=15),
+                             server_hostname="localhost") as conn:
+            conn.sendall(CONNECT)  # TLS 1.3 tells of a missing certificate after the handshake
+            return conn.recv(4)
+    except (ssl.SSLError, ConnectionError):
+        return b""
+
+
+def test_tls_without_a_client_certificate_is_refused(mq):
+    assert _first_answer(mq, None) == b""
+    assert _first_answer(mq, mq.accounts["kiosk-a"])[:1] == b"\x20"  # a CONNACK (refused: no password)
+
+
+def test_the_private_broker_runs_the_deploy_config(mq):
+    deploy = [line for line in (DEPLOY / "mosquitto.conf").read_text().splitlines() if line and line[0] != "#"]
+    local = (mq.dir / "mosquitto.conf").read_text().splitlines()
+    own = ("password_file", "acl_file", "cafile", "certfile", "keyfile", "listener", "persistence_location",
+           "log_dest", "log_type")
+    assert [line for line in deploy if line.split()[0] not in own] == \
+        [line for line in local if line.split()[0] not in (*own, "user", "#")]
+    assert f"listener {mq.tls_port} 127.0.0.1" in local and local[-1] == f"listener {mq.port} 127.0.0.1"
+    assert (mq.dir / "acl").read_text().startswith((DEPLOY / "fleet.acl").read_text())
+    with pytest.raises(RuntimeError, match="no local value for pid_file"):
+        config_text("pid_file /run/mosquitto.pid\n", mq.dir, 1, {})
 
 
 def test_acl_file_keeps_one_block_per_terminal(tmp_path):

@@ -7,6 +7,9 @@ device; everything after the frame (page finding, warping, writing) is the real 
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -134,3 +137,19 @@ def test_page_finder_on_any_frame_returns_none_or_corners_inside(frame):
         assert corners.shape == (4, 2)
         assert (corners[:, 0] >= 0).all() and (corners[:, 0] < w).all()
         assert (corners[:, 1] >= 0).all() and (corners[:, 1] < h).all()
+
+
+def test_probe_finds_the_camera_without_opencv(sim):
+    """The probe at start looks at the source; OpenCV (~30 MiB) comes in with the first scan."""
+    probe = ("import sys\n"
+             "from drivers.base import Status\n"
+             "from drivers.scanner.camera import CameraOptions, DocumentCamera\n"
+             f"cam = DocumentCamera('doccam', CameraOptions(source={str(sim.path)!r}))\n"
+             "try:\n"
+             "    assert cam.refresh().result(timeout=30).status is Status.ONLINE\n"
+             "finally:\n"
+             "    cam.close()\n"
+             "print('cv2' in sys.modules, 'numpy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]

@@ -136,3 +136,15 @@ def test_any_text_gives_a_config_or_a_config_error(tmp_path_factory, text):
         config.load(path)
     except ConfigError:
         pass
+
+
+def test_upstream_section_is_typed_and_checked(tmp_path):
+    cfg = config.load(write(tmp_path, '[upstream]\nurl = "https://zwfw.example.gov.cn/kiosk"\n'
+                                      'token_file = "/etc/kiosk/upstream.token"\ntimeout_s = 15\n'))
+    assert (cfg.upstream.url, cfg.upstream.timeout_s, cfg.upstream.ca_file) == (
+        "https://zwfw.example.gov.cn/kiosk", 15.0, "")
+    assert config.parse({}).upstream.url == ""  # none configured: applications stay queued
+    err = error_of(tmp_path, '[upstream]\nurl = "ftp://zwfw.example.gov.cn"\n')
+    assert "[upstream]" in str(err) and "'url'" in str(err)
+    err = error_of(tmp_path, '[upstream]\nurl = "https://h"\ntimeout = 3\n')
+    assert "[upstream] unknown key 'timeout'" in str(err) and "timeout_s" in str(err)

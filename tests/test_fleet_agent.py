@@ -7,27 +7,26 @@ whose status changes is a real ``drivers.base.Device`` subclass set by the test.
 """
 from __future__ import annotations
 
-import http.server
 import os
 import signal
-import ssl
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 
 from drivers.base import Device, Status
-from fleet import credentials
 from fleet import protocol as p
+from fleet.models import Device
 from kiosk.fleet_agent import FleetAgent, FleetOptions
 from kiosk.fleet_jobs import JobHooks
+from tests._fleet_manager import manager as fleet_manager
 from tests._mosquitto import ROOT, Proxy, Watcher, broker, free_port
+from tests._upload_server import upload_server
 
 pytestmark = pytest.mark.timeout(120)
-GROUPS = {"kiosk-a": ("county-x",), "kiosk-b": (), "kiosk-c": (), "kiosk-d": (), "kiosk-e": ()}
+GROUPS = {"kiosk-a": ("county-x",), "kiosk-b": (), "kiosk-c": (), "kiosk-d": (), "kiosk-e": (), "kiosk-f": ()}
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +131,25 @@ def test_health_at_connect_and_at_once_on_a_device_change(mq, manager, tmp_path,
         printer.close()
 
 
+def test_a_start_takes_no_seq_for_a_message_it_does_not_send_so_the_manager_misses_none(mq, manager, tmp_path):
+    """The routine health due before the connection is not sent (QoS 0, not buffered): it must not take
+    a seq, or the manager counts a message missed after every start."""
+    (tmp_path / "manager").mkdir()
+    with fleet_manager(mq, tmp_path / "manager") as fleet:
+        agent = make_agent(mq, tmp_path, "kiosk-f")
+        birth = start(agent, manager)
+        try:
+            health = p.Health.parse(manager.on(p.health_topic("kiosk-f")).payload)
+            assert (birth.stamp.seq, health.stamp.seq) == (1, 2)  # 0 is the will's, taken before the birth
+            online = fleet.query(lambda s: s.get(Device, "kiosk-f"),
+                                 lambda d: d is not None and d.boot_id == agent.boot_id and d.seq_max == 2)
+            assert (online.seq_received, online.missing) == (2, 0)
+        finally:
+            agent.stop()
+        offline = fleet.query(lambda s: s.get(Device, "kiosk-f"), lambda d: d.state == "offline")
+        assert (offline.seq_max, offline.missing) == (3, 0)  # the clean end; its will never sent
+
+
 class _DeviceList(list):
     """The two things the agent uses of ``kiosk.devices.Devices``: iteration and subscribe."""
 
@@ -142,7 +160,12 @@ class _DeviceList(list):
 
 def test_a_maintenance_job_from_issue_to_success(mq, manager, tmp_path):
     recorder = Recorder()
-    agent = make_agent(mq, tmp_path, hooks=JobHooks(maintenance=recorder.hook("maintenance")))
+
+    def maintenance(on):  # the kiosk's hook shows the page and sets the state it leads to
+        recorder.hook("maintenance")(on)
+        agent.set_state("maintenance" if on else "online")
+
+    agent = make_agent(mq, tmp_path, hooks=JobHooks(maintenance=maintenance))
     start(agent, manager)
     try:
         assert manager.publish(p.job_topic("kiosk-a", "job-m1"), job("job-m1", "maintenance", {"on": True})) == 0
@@ -241,30 +264,8 @@ def test_events_and_metrics_made_offline_are_buffered_on_disk_and_sent_later(mq,
 
 @pytest.fixture
 def https(mq, tmp_path):
-    """A tiny HTTPS server with a certificate from the test CA; it keeps what is POSTed."""
-    received: list[tuple[str, str, bytes]] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.path, self.headers["Content-Type"], body))
-            self.send_response(201)
-            self.send_header("Location", f"/files/{len(received)}")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    cert, key = credentials.sign(mq.dir / "ca", tmp_path, "upload", hosts=("localhost",), client=False)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://localhost:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+    with upload_server(mq.dir / "ca", tmp_path) as server:
+        yield server
 
 
 def test_screenshot_and_logs_are_uploaded_over_https(mq, manager, tmp_path, https):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,17 @@ def test_build_table_from_a_small_dictionary(tmp_path: Path):
     assert [c.text for c in small.lookup("yinhang")] == ["银行"]
     assert [c.text for c in small.lookup("hang")] == ["行"]
     assert small.lookup("") == [] and small.lookup("'''") == []
+
+
+def test_the_table_loads_at_the_first_keystroke_not_at_start():
+    """A keyboard on a screen costs nothing until someone types (the table is ~7 MB in memory)."""
+    script = ("from kiosk.ime import PinyinInput, default_lexicon\n"
+              "keyboard = PinyinInput()\n"
+              "keyboard.clear(); keyboard.candidates()\n"
+              "before = default_lexicon.cache_info().currsize\n"
+              "keyboard.type('wfc')\n"
+              "word = keyboard.candidates(1)[0].text\n"
+              "print(before, default_lexicon.cache_info().currsize, word)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "1", "无房产"]

@@ -18,7 +18,7 @@ def test_twenty_six_modules_in_six_groups_with_unique_ids():
 def test_every_module_has_a_title_an_icon_and_known_devices():
     for m in MODULES:
         assert m.title and m.icon
-        assert set(m.needs) | set(m.uses) <= {"idcard", "receipt_printer", "scanner", "camera"}
+        assert set(m.needs) | set(m.uses) <= {"idcard", "receipt_printer", "scanner", "camera", "a4_printer"}
         assert not set(m.needs) & set(m.uses)
 
 

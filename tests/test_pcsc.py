@@ -159,3 +159,13 @@ def test_options_are_range_checked():
         PcscOptions(poll_interval_s=0)
     with pytest.raises(ValueError, match="profile"):
         PcscOptions(profile="passport")
+
+
+def test_staff_badge_through_pcscd(running, reader):
+    from kiosk.staff import StaffBadges
+    seen = []
+    StaffBadges(["04a22b5c"]).watch([reader], seen.append)
+    with card(running) as badge:
+        assert wait_for(lambda: seen == ["04A22B5C"])
+        badge.remove()
+        assert wait_for(lambda: seen == ["04A22B5C", None])

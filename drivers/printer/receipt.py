@@ -15,18 +15,11 @@ from enum import Enum
 
 from drivers.cache import cache_dir
 
-# python-escpos pickles its printer profiles into a new temporary folder at every import
-# unless told where: keep one, so starts are fast and /tmp does not fill up over the years.
-os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache_dir("escpos")))
-
-from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q  # noqa: E402
-from escpos.printer import Dummy  # noqa: E402
-
 ENCODING = "gb18030"
 INIT = b"\x1b@"
 CHINESE_ON = b"\x1c&"  # FS &: select Kanji (Chinese) character mode
 QR_MAX_BYTES = 2953  # QR version 40, byte mode, level L
-_EC_LEVELS = {"L": QR_ECLEVEL_L, "M": QR_ECLEVEL_M, "Q": QR_ECLEVEL_Q, "H": QR_ECLEVEL_H}
+EC_LEVELS = ("L", "M", "Q", "H")  # QR error correction, lowest first
 
 
 class Align(str, Enum):
@@ -71,7 +64,7 @@ class QrCode:
             raise ValueError("QR payload holds surrogate characters")
         if not 1 <= self.module_size <= 16:
             raise ValueError(f"QR module size must be 1-16, not {self.module_size}")
-        if self.error_correction not in _EC_LEVELS:
+        if self.error_correction not in EC_LEVELS:
             raise ValueError(f"QR error correction must be L, M, Q or H, not {self.error_correction!r}")
         object.__setattr__(self, "align", Align(self.align))
 
@@ -114,8 +107,20 @@ class Receipt:
         return tuple(b.payload for b in self.blocks if isinstance(b, QrCode))
 
 
+def _escpos():
+    """python-escpos's ``Dummy`` printer and its QR levels, imported at the first receipt
+    (~15 MiB and 0.3 s that an app which never prints need not pay)."""
+    # it pickles its printer profiles into a new temporary folder at every import unless
+    # told where: keep one, so renders are fast and /tmp does not fill up over the years
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache_dir("escpos")))
+    from escpos import constants
+    from escpos.printer import Dummy
+    return Dummy, {level: getattr(constants, f"QR_ECLEVEL_{level}") for level in EC_LEVELS}
+
+
 def render(receipt: Receipt) -> bytes:
     """The ESC/POS bytes that print ``receipt``: init, Chinese mode, then each block."""
+    Dummy, ec_levels = _escpos()
     esc = Dummy()
     out = [INIT, CHINESE_ON]
 
@@ -131,7 +136,7 @@ def render(receipt: Receipt) -> bytes:
             out.append(block.text.encode(ENCODING) + b"\n")
         elif isinstance(block, QrCode):
             esc.set(align=block.align.value)
-            esc.qr(block.payload, ec=_EC_LEVELS[block.error_correction],
+            esc.qr(block.payload, ec=ec_levels[block.error_correction],
                    size=block.module_size, native=True)
             take()
         elif isinstance(block, Feed):

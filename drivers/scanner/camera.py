@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 A4_MM = (210.0, 297.0)
 MIN_CONTRAST = 60  # grey levels between page and desk
 _STILLS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+# how picture and video files begin: the probe looks, it does not decode (OpenCV stays out)
+_SIGNATURES = ((0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (0, b"BM"), (0, b"II*\x00"),
+               (0, b"MM\x00*"), (8, b"AVI "), (4, b"ftyp"), (0, b"\x1aE\xdf\xa3"))
 
 
 @dataclass(frozen=True)
@@ -130,18 +133,28 @@ class DocumentCamera(Device):
         """One frame from the source; NO_DEVICE / HARDWARE_ERROR state on failure."""
         import cv2
         source = self.options.source
-        if not source.isdigit() and not Path(source).exists():
-            self._set_state(Status.NO_DEVICE, error="not_found")
-            raise self._missing()
+        self._check_present()
         if Path(source).suffix.lower() in _STILLS:
             frame = cv2.imread(source, cv2.IMREAD_COLOR)
         else:
             frame = self._read_video(int(source) if source.isdigit() else source)
         if frame is None:
-            self._set_state(Status.HARDWARE_ERROR, error="no_frame")
-            raise DeviceError("camera.no_frame", N_("The document camera {source} sent no picture"),
-                              recovery=Recovery.TECHNICIAN, source=source)
+            raise self._no_frame()
         return frame
+
+    def _path(self) -> Path:
+        source = self.options.source
+        return Path(f"/dev/video{source}" if source.isdigit() else source)
+
+    def _check_present(self) -> None:
+        if not self._path().exists():
+            self._set_state(Status.NO_DEVICE, error="not_found")
+            raise self._missing()
+
+    def _no_frame(self) -> DeviceError:
+        self._set_state(Status.HARDWARE_ERROR, error="no_frame")
+        return DeviceError("camera.no_frame", N_("The document camera {source} sent no picture"),
+                           recovery=Recovery.TECHNICIAN, source=self.options.source)
 
     def _read_video(self, source: int | str) -> np.ndarray | None:
         import cv2
@@ -163,12 +176,24 @@ class DocumentCamera(Device):
 
     # -- status ----------------------------------------------------------------
     def probe(self) -> None:
-        self._capture()
+        """The camera is there and can be opened; a file holds pictures. No frame is decoded:
+        that would bring OpenCV and a frame's memory into the app before anyone scans."""
+        self._check_present()
+        path = self._path()
+        try:
+            if path.is_char_device():
+                os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+            else:
+                with path.open("rb") as f:
+                    head = f.read(16)
+                if not any(head[at:at + len(sig)] == sig for at, sig in _SIGNATURES):
+                    raise self._no_frame()
+        except OSError:
+            raise self._no_frame() from None
         self._set_state(Status.ONLINE, error="")
 
     def check_environment(self) -> list[DeviceError]:
-        source = self.options.source
-        path = Path(f"/dev/video{source}" if source.isdigit() else source)
+        path = self._path()
         if not path.exists():
             return [self._missing()]
         if not os.access(path, os.R_OK):

@@ -18,9 +18,11 @@ from drivers.sim.escpos_printer import SimulatedEscposPrinter
 from drivers.sim.pcscd import PcscDaemon
 from drivers.sim.samv_reader import DEMO_IDENTITIES, SimulatedSamvReader
 from drivers.sim.sane_test import SaneTestSim
-from drivers.sim.vpcd_card import VirtualCard
+from drivers.sim.vpcd_card import DEMO_BADGE_UID, VirtualCard
 
 DEMO_PRINTER_PORT = 19100
+DEMO_UPSTREAM_PORT = 19180  # the platform sandbox `kiosk demo` starts (kiosk/upstream/sandbox)
+DEMO_BROKER_PORT = 18883  # the fleet broker `kiosk demo` starts (fleet/demo.py)
 DEMO_SECTIONS = {
     "terminal": {"id": "demo-001", "station": "湖光镇东岭村便民服务站", "language": "zh_CN",
                  "opening_hours": "星期一至星期五 8:30—12:00，14:00—17:30"},
@@ -66,10 +68,28 @@ class SimulatedStation(Simulator):
             "camera": self.camera.config_section(),
         }
 
+    def fleet_section(self) -> dict:
+        """``[fleet]``: the demo's broker; the files it issues this terminal go under ``fleet/kiosk``.
+        A reboot job must not reboot the machine the demo runs on."""
+        kiosk = self.run_dir / "fleet" / "kiosk"
+        name = DEMO_SECTIONS["terminal"]["id"]
+        return {"broker": f"mqtts://localhost:{DEMO_BROKER_PORT}", "password_file": str(kiosk / f"{name}.password"),
+                "ca_file": str(kiosk / "ca.crt"), "cert_file": str(kiosk / f"{name}.crt"),
+                "key_file": str(kiosk / f"{name}.key"), "groups": ["huguang", "tier-standard"],
+                "buffer_dir": str(kiosk / "buffer"), "reboot_command": ["true"]}
+
     def config_text(self) -> str:
         """The kiosk config (TOML) for this station."""
         lines = ["# The demo terminal: every device is a simulator under " + str(self.run_dir)]
-        tables = {**DEMO_SECTIONS, **{f"devices.{name}": s for name, s in self.sections().items()}}
+        run = self.run_dir
+        tables = {
+            **DEMO_SECTIONS,
+            "upstream": {"url": f"http://127.0.0.1:{DEMO_UPSTREAM_PORT}", "token_file": str(run / "upstream.token")},
+            "store": {"dir": str(run / "store"), "key_file": str(run / "store.key")},
+            "queue": {"db": str(run / "queue.sqlite"), "staff_cards": [DEMO_BADGE_UID]},
+            "fleet": self.fleet_section(),
+            **{f"devices.{name}": s for name, s in self.sections().items()},
+        }
         for table, section in tables.items():
             lines += ["", f"[{table}]"]
             lines += [f"{key} = {_toml(value)}" for key, value in section.items()]
@@ -77,6 +97,8 @@ class SimulatedStation(Simulator):
 
 
 def _toml(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

@@ -61,10 +61,13 @@ def _sw(sw: int) -> bytes:
     return sw.to_bytes(2, "big")
 
 
+DEMO_BADGE_UID = "04A22B5C"  # the village agent's staff badge of the demo and the tests
+
+
 class VirtualCard(Simulator):
     """One card on slot 00 of ``daemon``'s vpcd reader; ``start`` inserts it."""
 
-    def __init__(self, daemon: PcscDaemon, profile: str = "badge", *, uid: str = "04A22B5C",
+    def __init__(self, daemon: PcscDaemon, profile: str = "badge", *, uid: str = DEMO_BADGE_UID,
                  data: dict[str, str] | None = None, host: str = "127.0.0.1"):
         if profile not in ("badge", "social_security"):
             raise ValueError(f"unknown card profile {profile!r}")

@@ -12,9 +12,10 @@ from l10n import N_
 
 # Device kinds a module may need, as the drivers' ``Device.kind``.
 IDCARD, PRINTER, SCANNER, CAMERA = "idcard", "receipt_printer", "scanner", "camera"
+A4_PRINTER = "a4_printer"
 DEVICE_NAMES = {
     IDCARD: N_("the ID card reader"), PRINTER: N_("the receipt printer"),
-    SCANNER: N_("the scanner"), CAMERA: N_("the document camera"),
+    SCANNER: N_("the scanner"), CAMERA: N_("the document camera"), A4_PRINTER: N_("the A4 printer"),
 }
 
 
@@ -49,7 +50,6 @@ GROUPS: tuple[Group, ...] = (
     Group("convenience", N_("Convenience services"), "hand-heart"),
 )
 
-_LATER_ONLINE = N_("Applications are not sent from this terminal yet; print the guide and bring the materials to the station.")
 _LATER_PAYMENT = N_("Payments are not taken at this terminal yet; please pay at the station counter or on your phone.")
 _LATER_LOOKUP = N_("Live lookups are not connected at this terminal yet; please ask at the station.")
 _LATER_FORM = N_("Messages are not sent from this terminal yet; please hand your note in at the station.")
@@ -57,9 +57,8 @@ _LATER_FORM = N_("Messages are not sent from this terminal yet; please hand your
 MODULES: tuple[Module, ...] = (
     Module("guides", "government", N_("Service guides"), "book-open", uses=(PRINTER,)),
     Module("online", "government", N_("Online applications"), "file-send", needs=(IDCARD,),
-           uses=(SCANNER, CAMERA, PRINTER), not_offered=_LATER_ONLINE),
-    Module("cases", "government", N_("My cases"), "clipboard-search", needs=(IDCARD,), uses=(PRINTER,),
-           not_offered=_LATER_LOOKUP),
+           uses=(SCANNER, CAMERA, PRINTER)),  # apply from a related guide: "Apply here"
+    Module("cases", "government", N_("My cases"), "clipboard-search", uses=(IDCARD, PRINTER, A4_PRINTER)),
     Module("method_322", "party", N_("322 front-line work method"), "account-group"),
     Module("party_affairs", "party", N_("Party affairs disclosure"), "bullhorn"),
     Module("study", "party", N_("Study corner"), "school"),

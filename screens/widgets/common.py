@@ -34,6 +34,23 @@ class Notice(BoxLayout):
     text = StringProperty("")
 
 
+class StepBox(BoxLayout):
+    """What a screen shows at one of its steps. Hidden (``shown`` False) it takes no room, is not
+    drawn and takes no touch, even where its children stand out of its zero height (a disabled
+    widget swallows the touches that land on it)."""
+
+    shown = BooleanProperty(True)
+
+    def on_touch_down(self, touch) -> bool:
+        return self.shown and super().on_touch_down(touch)
+
+    def on_touch_move(self, touch) -> bool:
+        return self.shown and super().on_touch_move(touch)
+
+    def on_touch_up(self, touch) -> bool:
+        return self.shown and super().on_touch_up(touch)
+
+
 class TopBar(BoxLayout):
     """Home, back, read aloud, large print, high contrast, language; station and time."""
 

@@ -1,6 +1,7 @@
 """A numeric keypad: big 0–9 keys, backspace, clear and OK, over an entry that can be masked.
 
-Used for the maintenance PIN and, later, case numbers. ``on_submit(value)`` fires on OK;
+Used for the maintenance PIN, case numbers and the numbers of application forms;
+``extra`` adds one more key beside OK (e.g. "X", the check character of an ID number). ``on_submit(value)`` fires on OK;
 ``value`` is what was typed. Only single taps.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Keypad(BoxLayout):
     masked = BooleanProperty(False)
     max_length = NumericProperty(18)
     hint = StringProperty("")
+    extra = StringProperty("")  # one more key's character, e.g. "X"; "" for none
 
     __events__ = ("on_submit",)
 

@@ -3,7 +3,8 @@
 The keyboard owns no text field. It publishes ``text`` (what is committed: chosen
 characters) and ``letters`` (pinyin typed and not yet converted); its host shows them
 and reacts to both (a search can take letters as pinyin/initials, or the characters).
-``kiosk.ime.PinyinInput`` segments the letters and ranks the candidates.
+``kiosk.ime.PinyinInput`` segments the letters and ranks the candidates. With ``digits``
+on, a row of digit keys stands over the letters (a house number in an address, a room).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from screens.widgets.common import BigButton
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+DIGITS = "1234567890"
 
 
 class Key(BigButton):
@@ -42,6 +44,7 @@ class PinyinKeyboard(BoxLayout):
     has_previous = BooleanProperty(False)
     has_next = BooleanProperty(False)
     max_length = NumericProperty(40)  # characters the field may hold
+    digits = BooleanProperty(False)   # show the row of digit keys
 
     __events__ = ("on_confirm",)
 
@@ -58,6 +61,10 @@ class PinyinKeyboard(BoxLayout):
                 key = Key(value=letter, text=letter.upper())
                 key.bind(on_release=lambda k: self.press(k.value))
                 row.add_widget(key, index=keep)
+        for digit in DIGITS:
+            key = Key(value=digit, text=digit)
+            key.bind(on_release=lambda k: self.type_digit(k.value))
+            self.ids.digit_row.add_widget(key)
         self.ids.candidates.bind(width=lambda *_: self._show_candidates())
 
     # -- what the keys do ----------------------------------------------------------
@@ -66,6 +73,15 @@ class PinyinKeyboard(BoxLayout):
         if letter == SEPARATOR and not self._input.latin:
             return
         if self._input.type(letter):
+            self._update()
+
+    def type_digit(self, digit: str) -> None:
+        """A digit goes in as it is, after the pinyin typed so far becomes its first candidates
+        (as Confirm takes them); letters no word fits stay, and the digit waits for them."""
+        while self._input.latin and self._input.candidates(1):
+            self.choose(0)
+        if not self._input.latin:
+            self._field = (self._field + digit)[: int(self.max_length)]
             self._update()
 
     def backspace(self) -> None:

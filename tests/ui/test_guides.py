@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fleet.protocol import Stamp, now
 from screens.guide import QrImage
 from screens.guides import CategoryButton, ItemButton
 from screens.widgets.pinyin_keyboard import CandidateButton, Key
@@ -44,10 +45,11 @@ def test_search_by_initials_open_and_print(ui):
     open_guides(ui)
     ui.tap(ui.app.screen.ids.tab_search)
     type_letters(ui, "wfc")
-    assert ui.app.screen.ids.field.letters == "wfc"
+    assert ui.app.screen.search_panel.ids.field.letters == "wfc"
     assert listed(ui)[0] == "无房产证明"
     shot(ui, "guides-search-landscape")
     before = len(ui.station.printer.documents)
+    ui.app.terminal.counters.take(Stamp(now(), 0, "test"))  # the fleet's metrics: a fresh window
 
     ui.tap(ui.find(ItemButton, "无房产证明"))
     assert ui.screen == "guide"
@@ -64,6 +66,7 @@ def test_search_by_initials_open_and_print(ui):
         assert material.name[:8] in text.replace(" ", "")
     assert [qr.payload for qr in doc.qr_codes] == ["https://www.gdzwfw.gov.cn/portal/v2/guide/2000501000"]
     assert "湖光镇东岭村便民服务站" in text
+    assert ui.app.terminal.counters.take(Stamp(now(), 1, "test")).prints == 1
     shot(ui, "guide-printed-landscape")
 
     ui.tap(ui.app.root.ids.topbar.ids.back)  # back to the same search
@@ -98,9 +101,9 @@ def test_results_page_with_big_buttons(ui):
     ui.frames(3)
     assert results.pages > 1, "the busiest life event should need more than one page"
     first = listed(ui)
-    ui.tap(results.ids.next_page)
+    ui.tap(results.ids.pager.ids.next_page)
     assert results.page == 1 and listed(ui) and listed(ui)[0] not in first
-    ui.tap(results.ids.previous_page)
+    ui.tap(results.ids.pager.ids.previous_page)
     assert listed(ui) == first
 
 
@@ -110,9 +113,9 @@ def test_pinyin_keyboard_chooses_characters(ui):
     ui.tap(screen.ids.tab_search)
     type_letters(ui, "dibao")
     ui.tap(ui.find(CandidateButton, "低保"))
-    keyboard = screen.ids.keyboard
+    keyboard = screen.search_panel.ids.keyboard
     assert keyboard.text == "低保" and keyboard.letters == ""
-    assert "低保" in screen.ids.field.ids.shown.text
+    assert "低保" in screen.search_panel.ids.field.ids.shown.text
     assert any("低保" in n or "最低生活保障" in n for n in listed(ui))
     shot(ui, "guides-keyboard-dibao-landscape")
     ui.tap(keyboard.ids.backspace)

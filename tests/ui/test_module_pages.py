@@ -5,15 +5,19 @@ related-guide mapping are the bundled data files.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from kivy.uix.label import Label
 
 from kiosk.catalog.modules import GROUPS, MODULES, modules_in
 from l10n import translate
+from screens.group import OWN_SCREENS
 from screens.guides import ItemButton
 from screens.module import ArticleView
 from screens.widgets import BigButton
 
-PAGES = [m for m in MODULES if m.id != "guides"]
+PAGES = [m for m in MODULES if m.id not in OWN_SCREENS]
 NOTHING = translate("Nothing has been published here yet.", "zh_CN")
 
 
@@ -44,7 +48,7 @@ def test_every_module_shows_articles_and_opens_its_guides(ui, group):
     ui.tap((10, 10))  # wakes the terminal at home
     related = ui.app.terminal.content.related_to
     for mod in modules_in(group):
-        if mod.id == "guides":
+        if mod.id in OWN_SCREENS:  # a screen of its own (tests of that screen)
             continue
         screen = open_module(ui, group, mod.id)
         newest = ui.app.terminal.content.of_kind(mod.id)[0]
@@ -101,3 +105,45 @@ def test_english_keeps_the_articles_and_dates_follow_the_language(ui):
     assert ui.find(text=f"{day.day}/{day.month}/{day.year}　{view.article.source}")
     assert ui.find(text="Notices") and ui.find(text="Related service guides")
     assert screen.count == len(ui.app.terminal.content.of_kind("notices"))
+
+
+def test_back_from_a_guide_returns_to_the_same_page(ui):
+    ui.tap((10, 10))
+    ui.app.style.large = True  # the related guides need more than one page too
+    screen = open_module(ui, "government", "online")
+    articles, guides = screen.ids.articles, screen.ids.guides
+    assert articles.pages > 1 and guides.pages > 1
+    ui.tap(articles.ids.pager.ids.next_page)
+    ui.tap(guides.ids.pager.ids.next_page)
+    page, position, shown = articles.page, articles.position, [b.item for b in ui.find_all(ItemButton)]
+    assert page == 2 and guides.page == 1
+    ui.tap(ui.find(ItemButton, shown[0].name))
+    assert ui.screen == "guide" and ui.app.screen.item is shown[0]
+    ui.tap(ui.app.root.ids.topbar.ids.back)
+    assert ui.screen == "module" and screen.module_id == "online"
+    ui.settle()
+    assert (articles.page, guides.page) == (page, 1)
+    assert position > 0 and abs(articles.position - position) < 1
+    assert [b.item for b in ui.find_all(ItemButton)] == shown
+
+
+def test_each_article_text_is_rendered_once_per_visit(ui, monkeypatch):
+    """The page is laid out before its text renders: no article's label renders first at a
+    provisional width (Kivy's default 100 px) and then again."""
+    ui.tap((10, 10))
+    renders = Counter()
+    render = Label.texture_update
+
+    def counted(label, *args):
+        render(label, *args)
+        renders[label, label.text] += 1
+    counted.__name__ = "texture_update"  # Kivy's triggers look the method up by name
+    monkeypatch.setattr(Label, "texture_update", counted)
+    for group, module in (("village", "employment"), ("government", "online"), ("assets", "notices")):
+        renders.clear()
+        open_module(ui, group, module)
+        ui.settle()
+        texts = [(w, w.text) for view in ui.find_all(ArticleView) for w in view.walk(restrict=True)
+                 if isinstance(w, Label) and w.text]
+        assert len(texts) > 3 * len(ui.find_all(ArticleView)), module
+        assert [text[:12] for w, text in texts if renders[w, text] != 1] == [], module

@@ -1,0 +1,119 @@
+"""The manager's database: an engine from a URL, sessions, and the schema.
+
+SQLite by default (``sqlite:///fleet.db``), in WAL mode so the web server reads while
+ingest writes; PostgreSQL by URL (``postgresql+psycopg://user@host/fleet``, the
+``postgres`` extra). ``insert`` is the dialect's INSERT with ``ON CONFLICT``, which both
+support, for idempotent writes.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from fleet.models import Base
+
+DEFAULT_URL = "sqlite:///fleet.db"
+
+
+def _normalise(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here (the ``postgres`` extra), not psycopg2."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions begin in _sqlite_begin, not in the driver
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """A writer takes the write lock at BEGIN (IMMEDIATE): one that read first and then found another
+    writer had committed would fail at once; readers begin DEFERRED and never block ingest."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
+def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
+    url = _normalise(url)
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):  # one shared connection, or each sees its own empty db
+            kwargs.setdefault("poolclass", StaticPool)
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if not url.startswith("postgresql"):
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://…")
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def among(session: Session, column: Any, values: Any) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL ``column = ANY(array)``: one parameter, not one per value, so
+    the statement's text is the same for any number of values (the driver parses and prepares it once)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+class Database:
+    """An engine and its session factory; ``create()`` makes the tables that are missing."""
+
+    def __init__(self, url: str = DEFAULT_URL, **engine_kwargs: Any):
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.writers = sessionmaker(self.engine.execution_options(writer=True), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create(self) -> Database:
+        Base.metadata.create_all(self.engine)
+        return self
+
+    @contextlib.contextmanager
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session committed at the end of the block, rolled back on an exception. ``write``:
+        it will write, so on SQLite it holds the write lock from the start (other writers wait)."""
+        with (self.writers if write else self.sessions)() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def insert(self, table: Any) -> Any:
+        """INSERT for this dialect, with ``on_conflict_do_nothing`` / ``on_conflict_do_update``;
+        of a mapped class, into its table (plain Core, without the ORM's bulk machinery)."""
+        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(getattr(table, "__table__", table))
+
+    def insert_rows(self, table: Any, rows: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]] | None]:
+        """``insert(table)`` for ``rows`` (dicts with the same keys) and the parameters to execute it with.
+        On PostgreSQL the rows go as one array per column (``INSERT … SELECT FROM unnest(…)``): a
+        statement of one text however many rows, where a multi-row VALUES with RETURNING would cost
+        the driver a parse of thousands of placeholders. Chain ``on_conflict_*`` / ``returning`` to it."""
+        stmt = self.insert(table)
+        if self.dialect != "postgresql":
+            return stmt, rows
+        columns = getattr(table, "__table__", table).c
+        keys = list(rows[0])
+        arrays = [bindparam(k, [r[k] for r in rows], type_=postgresql.ARRAY(columns[k].type)) for k in keys]
+        return stmt.from_select(keys, select(func.unnest(*arrays).table_valued(*keys).render_derived())), None
+
+    def close(self) -> None:
+        self.engine.dispose()

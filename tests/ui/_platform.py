@@ -1,0 +1,52 @@
+"""Shared by the UI tests of My cases, evaluation and appointments: waiting on the outbox,
+reading what the session's upstream sandbox stored, touching inside a scrolled page, typing
+on a keypad."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import closing
+
+from kivy.uix.scrollview import ScrollView
+
+from screens.widgets import BigButton
+
+
+def within(predicate, timeout: float, what: str):
+    """``predicate()``'s first true value, polled while the outbox works in its own thread."""
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return result
+
+
+def records(ui, kind: str) -> list[dict]:
+    """What the sandbox has stored of ``kind`` ("evaluation", "complaint", "booking"), oldest
+    first: the platform's side of the wire, read from its own database."""
+    with closing(sqlite3.connect(ui.sandbox.db)) as db:
+        rows = db.execute("SELECT no, body FROM records WHERE kind = ? ORDER BY at", (kind,)).fetchall()
+    return [{"no": no, **json.loads(body)} for no, body in rows]
+
+
+def type_on_keypad(ui, keypad, digits: str, tap=None) -> None:
+    """Clear, the digits, OK: each a touch on ``keypad``'s keys (``tap``: how to touch, ``ui.tap`` by default)."""
+    tap = tap or ui.tap
+    tap(keypad.ids["clear"])
+    for digit in digits:
+        tap(next(w for w in ui.find_all(BigButton, root=keypad) if w.text == digit))
+    tap(keypad.ids.ok)
+
+
+def tap_shown(ui, widget) -> None:
+    """Scroll ``widget``'s page to it (as a finger's swipe would), tap it, and give the page the
+    0.2 s Kivy's ScrollView takes to hand the release to what it holds."""
+    scroll = widget.parent
+    while not isinstance(scroll, ScrollView):
+        scroll = scroll.parent
+    scroll.scroll_to(widget, padding=0, animate=False)
+    ui.settle()
+    ui.tap(widget)
+    released = time.monotonic() + 0.3
+    ui.wait(lambda: time.monotonic() > released, what="the release")
