@@ -35,7 +35,7 @@ from fleet import protocol as p  # noqa: E402
 from fleet.db import Database  # noqa: E402
 from fleet.models import Alert, Device  # noqa: E402
 from tests._fleet_history import seed  # noqa: E402
-from tests._mosquitto import free_port  # noqa: E402
+from fleet.local_broker import free_port  # noqa: E402
 
 PASSWORD = "bench-password"
 

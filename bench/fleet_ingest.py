@@ -45,7 +45,7 @@ from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
 from fleet.ingest import FILTERS, GROUP  # noqa: E402
-from tests._mosquitto import _wait_listening, free_port  # noqa: E402
+from fleet.local_broker import free_port, wait_listening  # noqa: E402
 from tests._postgres import Server  # noqa: E402
 
 IDLE_S = 5.0  # a drain is over when nothing arrives for this long
@@ -63,7 +63,7 @@ def mosquitto(tmp: Path) -> Iterator[int]:
                     f"log_dest file {tmp / 'mosquitto.log'}\nlog_type error\nlog_type warning\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_listening(proc, port)
+        wait_listening(proc, port)
         yield port
     finally:
         proc.terminate()

@@ -153,7 +153,7 @@ def _alert_action(ctx: Context, alert_id: int, who: Operator, action: str) -> di
         alert = found(session.get(Alert, alert_id, with_for_update=True), f"alert {alert_id}")  # ingest may resolve it
         try:
             (alert_rules.acknowledge if action == "ack" else alert_rules.resolve)(alert, who.name)
-        except alert_rules.AlertStateError as exc:
+        except alert_rules.AlertStateError:
             raise Refused(N_("This alert is {state} already."), 409, state=Msg(alert.state)) from None
         auth.audit(session, who.name, f"alert.{action}", alert.device_id, alert=alert.id, rule=alert.rule,
                    part=alert.part)

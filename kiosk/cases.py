@@ -392,10 +392,6 @@ class Cases:
         ``kiosk.upstream.client.Unavailable`` offline."""
         return self._up().appointment_slots(window, day)
 
-    def appointment_slots(self, window: str, day: str) -> list[dict]:
-        """The platform's slots of ``window`` on ``day`` (YYYY-MM-DD); ``Unavailable`` offline."""
-        return self._up().appointment_slots(window, day)
-
     def book(self, appointment: dict) -> str:
         """Keep an appointment (a window slot or a home visit) and forward it; its local reference."""
         return self._record("appointments", "A", "appointment", dict(appointment), lambda tx, ref: tx.execute(

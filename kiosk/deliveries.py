@@ -60,9 +60,10 @@ def deliver_case(outbox: Outbox, upstream: Upstream, message: Message) -> None:
         answer = upstream.submit_case(case_no)
         crashpoints.point("case.submitted")
     except Rejected as exc:
+        reason = exc.reason or str(exc)
         outbox.fail(message, f"rejected: {exc}", lambda tx: tx.execute(
             "UPDATE cases SET status = 'rejected', reason = ?, delivered_at = ? WHERE ref = ?",
-            (exc.reason or str(exc), audit.now_text(), message.ref)))
+            (reason, audit.now_text(), message.ref)))
         return
     outbox.finish(message, lambda tx: tx.execute(
         "UPDATE cases SET status = ?, promised_date = coalesce(?, promised_date), delivered_at = ? WHERE ref = ?",

@@ -1,7 +1,8 @@
 """My cases (办件查询): find cases by the ID card on the reader, or by the receipt's number.
 
 Putting the ID card on the reader lists that person's cases; typing the case number from
-the receipt on the keypad opens that case. The identity read here belongs to the visit
+the receipt on the keypad, or holding the receipt's QR code under the document camera
+(or on the flatbed: ``kiosk.qr_lookup``), opens that case. The identity read here belongs to the visit
 (wiped with it). A case opens in ``screens.case``.
 """
 from __future__ import annotations
@@ -11,10 +12,11 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import ListProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from drivers.base import DeviceError
-from kiosk.catalog.modules import IDCARD
+from kiosk.catalog.modules import CAMERA, IDCARD, SCANNER
+from kiosk.qr_lookup import QrLookupError, number_in_image
 from l10n import N_, translate
 from screens.background import Background
 from screens.base import BaseScreen
@@ -28,6 +30,8 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 IDLE, READING, SEARCHING, LISTED, NONE, FAILED, NO_READER = (
     "", "reading", "searching", "listed", "none", "failed", "no_reader")
+QR_READING, QR_FAILED = "qr_reading", "qr_failed"
+QR_SOURCES = (CAMERA, SCANNER)  # the camera first: the receipt lies face up, nothing to lift
 
 
 class CaseButton(BigButton):
@@ -47,6 +51,8 @@ class CasesScreen(BaseScreen):
     state = StringProperty(IDLE)
     error = StringProperty("")
     cases = ListProperty()
+    progress = NumericProperty(0)
+    can_scan = BooleanProperty(False)  # a document camera or a scanner is serving
 
     def on_kv_post(self, base_widget) -> None:
         self._work = Background()
@@ -56,6 +62,7 @@ class CasesScreen(BaseScreen):
         self.state, self.error, self.cases = IDLE, "", []
         self.ids.keypad.clear()
         self._fill()
+        self._refresh_sources()
         reader = self.app.terminal.device_of_kind(IDCARD)
         if reader is not None and reader.state.detail.get("card") == "present":
             Clock.schedule_once(lambda dt: self.read_card())
@@ -66,12 +73,16 @@ class CasesScreen(BaseScreen):
         self.ids.results.clear_widgets()
 
     def on_device_change(self, change) -> None:
+        if change.kind in QR_SOURCES:
+            self._refresh_sources()
         if (change.kind == IDCARD and change.new.detail.get("card") == "present"
                 and change.old.detail.get("card") != "present" and self.state not in (READING, SEARCHING)):
             self.read_card()
 
     # -- by ID card ----------------------------------------------------------------------
     def read_card(self) -> None:
+        if self.state == QR_READING:
+            return
         self.state, self.error = READING, ""
         if not read_identity(self.app, self._work, self._card_read):
             self.state = NO_READER
@@ -101,6 +112,53 @@ class CasesScreen(BaseScreen):
             button.bind(on_release=lambda b: self.open(b.case.case_no or b.case.ref))
             box.add_widget(button)
 
+    # -- by the receipt's QR code ---------------------------------------------------------
+    def _source(self):
+        terminal = self.app.terminal
+        return next((d for d in map(terminal.device_of_kind, QR_SOURCES) if d is not None), None)
+
+    def _refresh_sources(self) -> None:
+        self.can_scan = self._source() is not None
+
+    def scan_qr(self) -> None:
+        """Capture the receipt (camera, else flatbed), find its QR code and open the case it names."""
+        device = self._source()
+        if device is None or self.state in (READING, SEARCHING, QR_READING):
+            return
+        visit = self.app.session.visit or self.app.session.start()
+        self.state, self.error, self.progress = QR_READING, "", 0
+        pattern = self.app.terminal.config.terminal.progress_url
+        self._work.run(self._read_qr, device, visit.scan_path(".png"), pattern,
+                       lambda pct: Clock.schedule_once(lambda dt: self._progress(pct)), done=self._qr_read)
+
+    @staticmethod
+    def _read_qr(device, path: Path, pattern: str, progress) -> str:
+        """The case number on the receipt (a worker thread); the picture is not kept."""
+        capture = device.photo if device.kind == CAMERA else device.scan
+        try:
+            capture(path, progress=progress).result()
+            return number_in_image(path, pattern)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _progress(self, pct: float) -> None:
+        if self.state == QR_READING:
+            self.progress = pct
+
+    def _qr_read(self, number, error) -> None:
+        if error is None:
+            self.state = IDLE
+            self.open(number)
+            return
+        lang = self.app.lang
+        if isinstance(error, QrLookupError):
+            self.error = translate(error.msgid, lang)
+        elif isinstance(error, DeviceError):
+            self.error = f"{error.message(lang)} {error.hint(lang)}"
+        else:
+            self.error = translate(N_("The receipt could not be read."), lang)
+        self.state = QR_FAILED
+
     # -- by number -----------------------------------------------------------------------
     def open(self, number: str) -> None:
         number = number.strip()
@@ -108,10 +166,10 @@ class CasesScreen(BaseScreen):
             self.app.go("case", number=number)
 
     # -- texts ---------------------------------------------------------------------------
-    def status_line(self, lang: str, state: str, error: str, count: int) -> str:
+    def status_line(self, lang: str, state: str, error: str, count: int, progress: float = 0) -> str:
         return {
-            IDLE: translate(N_("Put your ID card on the reader to see all your cases, or type the digits of the "
-                               "number on your receipt (leave out letters and dashes)."), lang),
+            IDLE: translate(N_("Put your ID card on the reader to see all your cases, scan the QR code on your "
+                               "receipt, or type the digits of its number (leave out letters and dashes)."), lang),
             READING: translate(N_("Reading your ID card… please keep it on the reader."), lang),
             SEARCHING: translate(N_("Looking up your cases…"), lang),
             LISTED: translate(N_("Your cases: {n}. Tap one to see its progress."), lang, n=count),
@@ -120,4 +178,7 @@ class CasesScreen(BaseScreen):
                                lang) + (f"\n{error}" if error else "")),
             NO_READER: translate(N_("The ID card reader is not working just now. Please type the case number "
                                     "from your receipt."), lang),
+            QR_READING: translate(N_("Reading the QR code on your receipt… {percent}%  Please keep it still."),
+                                  lang, percent=int(progress)),
+            QR_FAILED: error + "\n" + translate(N_("Tap the button to try again, or type the case number."), lang),
         }[state]

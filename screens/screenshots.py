@@ -55,6 +55,7 @@ def _shots() -> list[Shot]:
         ("evaluation-poor", lambda h: (h.app.go("evaluation"), h.app.screen.choose_level("dissatisfied"),
                                        h.app.screen.after_followup())),
         ("cases", _cases_listed),
+        ("cases-qr-not-ours", _cases_qr_not_ours),
         ("case-rejected", lambda h: _show_case(h, "rejected")),
         ("case-certificate", lambda h: _show_case(h, "completed")),
         ("appointment", lambda h: h.app.go("appointment")),
@@ -85,6 +86,16 @@ def _demo_case(status: str, case_no: str = "4408032026112400017", item_name: str
                     overdue=promised < date.today() and status not in ("completed", "rejected"),
                     reason=history[-1][2] if status == "rejected" else "", certificate_ready=status == "completed",
                     delivered=True)
+
+
+def _cases_qr_not_ours(harness) -> None:
+    """My cases after a QR code that is not a receipt's was held under the camera."""
+    from kiosk.qr_lookup import NOT_OURS, QrLookupError
+    harness.app.go("cases")
+    harness.frames(2)
+    screen = harness.app.screen
+    screen._work.cancel()  # the card on the reader is read at once: the failed scan stands in for it
+    screen._qr_read(None, QrLookupError(NOT_OURS))
 
 
 def _cases_listed(harness) -> None:

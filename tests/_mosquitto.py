@@ -17,14 +17,31 @@ from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 
 from fleet.broker import MANAGER_ACCOUNT as MANAGER
 from fleet.local_broker import LocalBroker as Broker
-from fleet.local_broker import free_port, wait_listening as _wait_listening  # noqa: F401 (bench/ uses them)
+from fleet.local_broker import free_port  # noqa: F401 (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 15.0  # the longest any test waits for a message before it fails
 broker = functools.partial(Broker, log_all=True)  # ``with broker(tmp, {id: groups}) as b:``
+
+
+def broker_fixtures(name: str, terminals: dict[str, tuple[str, ...]]):
+    """``mq, manager = broker_fixtures(...)`` in a test module: a private broker for the module
+    with an account for each of ``terminals`` ({id: groups}), and a ``Watcher`` per test."""
+    @pytest.fixture(scope="module")
+    def mq(tmp_path_factory):
+        with broker(tmp_path_factory.mktemp(name), terminals) as b:
+            yield b
+
+    @pytest.fixture
+    def manager(mq):
+        with Watcher(mq) as watcher:
+            yield watcher
+
+    return mq, manager
 
 
 class Watcher:

@@ -15,22 +15,12 @@ import pytest
 from fleet import credentials
 from fleet import protocol as p
 from fleet.local_broker import DEPLOY, config_text
-from tests._mosquitto import MANAGER, Watcher, broker
+from tests._mosquitto import MANAGER, Watcher, broker_fixtures
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture(scope="module")
-def mq(tmp_path_factory):
-    with broker(tmp_path_factory.mktemp("acl"), {"kiosk-a": ("county-x",), "kiosk-b": ("county-y",)}) as b:
-        yield b
-
-
-@pytest.fixture
-def manager(mq):
-    watcher = Watcher(mq)
-    yield watcher
-    watcher.close()
+mq, manager = broker_fixtures("acl", {"kiosk-a": ("county-x",), "kiosk-b": ("county-y",)})
 
 
 def _event(seq: int) -> bytes:

@@ -320,8 +320,9 @@ def test_a_job_to_a_group_is_issued_and_its_progress_appears(browser, manager, s
         assert "reboot" not in page.goto(f"{manager}/jobs").text()
         refused = page.request.post(f"{manager}/jobs", form={"op": "reboot", "args": "{}", "device": members[0]})
         assert refused.status == 403 and "技术员" in refused.text()
-        missing = page.request.post(f"{manager}/jobs", form={"op": "screenshot", "args": "{}", "device": "kiosk-nowhere"})
-        assert missing.status == 404 and "没有编号为 kiosk-nowhere 的终端。" in missing.text()  # in the reader's language
+        missing = page.request.post(f"{manager}/jobs",
+                                    form={"op": "screenshot", "args": "{}", "device": "kiosk-nowhere"})
+        assert missing.status == 404 and "没有编号为 kiosk-nowhere 的终端。" in missing.text()  # the reader's language
     with db.session() as s:
         job = s.get(Job, job_id)
         targets = s.scalars(select(JobTarget).where(JobTarget.job_id == job_id)).all()

@@ -18,28 +18,18 @@ import pytest
 
 from drivers.base import Device, Status
 from fleet import protocol as p
-from fleet.models import Device
+from fleet.models import Device as DeviceRow
 from kiosk.fleet_agent import FleetAgent, FleetOptions
 from kiosk.fleet_jobs import JobHooks
 from tests._fleet_manager import manager as fleet_manager
-from tests._mosquitto import ROOT, Proxy, Watcher, broker, free_port
+from tests._mosquitto import ROOT, Proxy, Watcher, broker_fixtures, free_port
 from tests._upload_server import upload_server
 
 pytestmark = pytest.mark.timeout(120)
 GROUPS = {"kiosk-a": ("county-x",), "kiosk-b": (), "kiosk-c": (), "kiosk-d": (), "kiosk-e": (), "kiosk-f": ()}
 
 
-@pytest.fixture(scope="module")
-def mq(tmp_path_factory):
-    with broker(tmp_path_factory.mktemp("agent"), GROUPS) as b:
-        yield b
-
-
-@pytest.fixture
-def manager(mq):
-    watcher = Watcher(mq)
-    yield watcher
-    watcher.close()
+mq, manager = broker_fixtures("agent", GROUPS)
 
 
 class Printer(Device):
@@ -141,12 +131,12 @@ def test_a_start_takes_no_seq_for_a_message_it_does_not_send_so_the_manager_miss
         try:
             health = p.Health.parse(manager.on(p.health_topic("kiosk-f")).payload)
             assert (birth.stamp.seq, health.stamp.seq) == (1, 2)  # 0 is the will's, taken before the birth
-            online = fleet.query(lambda s: s.get(Device, "kiosk-f"),
+            online = fleet.query(lambda s: s.get(DeviceRow, "kiosk-f"),
                                  lambda d: d is not None and d.boot_id == agent.boot_id and d.seq_max == 2)
             assert (online.seq_received, online.missing) == (2, 0)
         finally:
             agent.stop()
-        offline = fleet.query(lambda s: s.get(Device, "kiosk-f"), lambda d: d.state == "offline")
+        offline = fleet.query(lambda s: s.get(DeviceRow, "kiosk-f"), lambda d: d.state == "offline")
         assert (offline.seq_max, offline.missing) == (3, 0)  # the clean end; its will never sent
 
 

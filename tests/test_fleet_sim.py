@@ -23,7 +23,7 @@ from fleet import sim_layout
 from fleet.sim import catalog_items
 from fleet.sim_jobs import plan
 from fleet.sim_kiosk import SimClock, SimKiosk
-from tests._mosquitto import ROOT, Watcher, broker
+from tests._mosquitto import ROOT, Watcher, broker_fixtures
 from tests._upload_server import upload_server
 
 pytestmark = pytest.mark.timeout(180)
@@ -155,17 +155,7 @@ def test_any_job_payload_is_answered_with_a_valid_status(payload):
 
 
 # -- the running sim against a real broker ----------------------------------------------------------
-@pytest.fixture(scope="module")
-def mq(tmp_path_factory):
-    with broker(tmp_path_factory.mktemp("sim"), {t.id: t.groups for t in FLEET}) as b:
-        yield b
-
-
-@pytest.fixture
-def manager(mq):
-    watcher = Watcher(mq)
-    yield watcher
-    watcher.close()
+mq, manager = broker_fixtures("sim", {t.id: t.groups for t in FLEET})
 
 
 def start_sim(mq, processes: int = 2, speed: float = 30.0) -> subprocess.Popen:

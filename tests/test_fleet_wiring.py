@@ -26,23 +26,14 @@ from kiosk import config, config_file
 from kiosk.fleet_link import RESTART_EXIT_CODE, RUNNING
 from kiosk.session import EndReason
 from kiosk.terminal import Terminal
-from tests._mosquitto import ROOT, Watcher, broker
+from tests._mosquitto import ROOT, broker_fixtures
 from tests._upload_server import upload_server
 
 pytestmark = pytest.mark.timeout(120)
 KIOSKS = {"kiosk-w1": ("county-w",), "kiosk-w2": ()}
 
 
-@pytest.fixture(scope="module")
-def mq(tmp_path_factory):
-    with broker(tmp_path_factory.mktemp("wiring"), KIOSKS) as b:
-        yield b
-
-
-@pytest.fixture
-def manager(mq):
-    with Watcher(mq) as watcher:
-        yield watcher
+mq, manager = broker_fixtures("wiring", KIOSKS)
 
 
 @pytest.fixture(scope="module")

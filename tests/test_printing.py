@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.printer.receipt import QrCode, Text, render
+from drivers.printer.receipt import Text, render
 from drivers.sim.escpos_decoder import EscposDecoder
 from kiosk.catalog import load_catalog
 from kiosk.catalog.loader import BUNDLED

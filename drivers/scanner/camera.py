@@ -210,22 +210,44 @@ class DocumentCamera(Device):
         image_format(out)
         return self.submit(self._scan, out, resolution or self.options.resolution, progress)
 
-    def _scan(self, out: Path, resolution: int, progress: Callable[[float], None] | None) -> ScanResult:
-        import cv2
+    def photo(self, out: Path | str, *, progress: Callable[[float], None] | None = None) -> Future[ScanResult]:
+        """Capture a frame and write it to ``out`` as it is: no page is looked for (a receipt's
+        QR code, read wherever it lies in the frame)."""
+        out = Path(out)
+        image_format(out)
+        return self.submit(self._photo, out, progress)
+
+    def _photo(self, out: Path, progress: Callable[[float], None] | None) -> ScanResult:
+        frame = self._frame(progress)
+        self._write(out, frame)
+        if progress is not None:
+            progress(100.0)
+        height, width = frame.shape[:2]
+        return ScanResult(out, width, height, 0, "Color", self.options.source)  # a frame has no dpi
+
+    def _frame(self, progress: Callable[[float], None] | None) -> np.ndarray:
         frame = self._capture()
         self._set_state(Status.ONLINE, error="")
         if progress is not None:
             progress(50.0)
+        return frame
+
+    def _write(self, out: Path, image: np.ndarray) -> None:
+        import cv2
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(out), image):
+            raise DeviceError("camera.write_failed", N_("Could not write the scanned image to {path}"),
+                              path=str(out))
+
+    def _scan(self, out: Path, resolution: int, progress: Callable[[float], None] | None) -> ScanResult:
+        frame = self._frame(progress)
         corners = find_page(frame, self.options.min_page_fraction)
         if corners is None:
             raise MediaError("camera.no_page", N_(
                 "No document was found under the camera: lay the page flat inside the frame"),
                 recovery=Recovery.RETRY)
         page = square_up(frame, corners, resolution)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(out), page):
-            raise DeviceError("camera.write_failed", N_("Could not write the scanned image to {path}"),
-                              path=str(out))
+        self._write(out, page)
         if progress is not None:
             progress(100.0)
         height, width = page.shape[:2]

@@ -39,8 +39,21 @@ def render_page(lines: int = 14) -> np.ndarray:
     return page
 
 
-def render_scene(corners: tuple[tuple[float, float], ...] | None, seed: int = 7) -> np.ndarray:
-    """The desk with the page warped onto ``corners`` (None: an empty desk)."""
+def render_qr_paper(text: str) -> np.ndarray:
+    """A strip of receipt paper with the QR code of ``text`` in its lower half, as the receipt
+    printer prints it (error correction M), to lay under the camera with ``show``."""
+    import qrcode
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
+    code.add_data(text)
+    qr = np.array(code.make_image().convert("RGB"))[:, :, ::-1]
+    paper = np.full((qr.shape[0] * 3 // 2, qr.shape[1] + 40, 3), 245, np.uint8)
+    paper[qr.shape[0] // 2:, 20:20 + qr.shape[1]] = qr
+    return paper
+
+
+def render_scene(corners: tuple[tuple[float, float], ...] | None, seed: int = 7,
+                 page: np.ndarray | None = None) -> np.ndarray:
+    """The desk with ``page`` (default: ``render_page()``) warped onto ``corners`` (None: an empty desk)."""
     rng = np.random.default_rng(seed)
     w, h = FRAME
     ramp = np.linspace(70, 110, w, dtype=np.float32)[None, :, None]
@@ -49,8 +62,9 @@ def render_scene(corners: tuple[tuple[float, float], ...] | None, seed: int = 7)
     scene = np.clip(desk, 0, 255).astype(np.uint8)
     cv2.circle(scene, (1120, 800), 70, (40, 40, 60), -1)  # a cup on the desk
     if corners is not None:
-        page = render_page()
-        src = np.float32([[0, 0], [PAGE[0] - 1, 0], [PAGE[0] - 1, PAGE[1] - 1], [0, PAGE[1] - 1]])
+        page = render_page() if page is None else page
+        h_page, w_page = page.shape[:2]
+        src = np.float32([[0, 0], [w_page - 1, 0], [w_page - 1, h_page - 1], [0, h_page - 1]])
         m = cv2.getPerspectiveTransform(src, np.float32(corners))
         warped = cv2.warpPerspective(page, m, FRAME, flags=cv2.INTER_LINEAR)
         mask = cv2.warpPerspective(np.full(page.shape[:2], 255, np.uint8), m, FRAME)
@@ -68,6 +82,7 @@ class CameraSourceSim(Simulator):
         self.corners = corners
         self.resolution = resolution
         self.page = render_page()
+        self.shown: np.ndarray | None = None  # a paper laid under the camera instead of the form
         self.fault: str | None = None
 
     def start(self) -> None:
@@ -84,6 +99,11 @@ class CameraSourceSim(Simulator):
         self.fault = fault
         self._write()
 
+    def show(self, paper: np.ndarray | None) -> None:
+        """Lay ``paper`` (a BGR image, e.g. a receipt) on the desk instead of the form; None: the form again."""
+        self.shown = paper
+        self._write()
+
     def _write(self) -> None:
         self.path.unlink(missing_ok=True)
         if self.fault == "unplugged":
@@ -91,7 +111,7 @@ class CameraSourceSim(Simulator):
         if self.fault == "garbage":
             self.path.write_bytes(b"\x00not an image\xff" * 64)
             return
-        scene = render_scene(None if self.fault == "no_page" else self.corners)
+        scene = render_scene(None if self.fault == "no_page" else self.corners, page=self.shown)
         if self.path.suffix == ".png":
             cv2.imwrite(str(self.path), scene)
             return

@@ -14,6 +14,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.scrollview import ScrollView
 
 from screens.layout import lay_out_now, set_children
 
@@ -32,6 +33,14 @@ class PageBar(BoxLayout):
 
     def on_turn(self, step: int) -> None:
         """``step`` is -1 (previous page) or 1 (next page)."""
+
+
+class StillScrollView(ScrollView):
+    """A ScrollView whose bar keeps its colour: Kivy fades it for half a second after every
+    scroll or layout, and in software GL each step of a fade redraws the whole window."""
+
+    def _bind_inactive_bar_color(self, *_: object) -> None:
+        pass  # Kivy's hook that starts the fade
 
 
 class PagedScroll(BoxLayout):

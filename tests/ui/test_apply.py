@@ -182,7 +182,6 @@ def test_apply_from_a_guide_to_the_printed_notice(ui, monkeypatch):
     assert ui.screen == "apply_review"
     assert counters.take(STAMP).scans == 4  # three pages and a retake
 
-    review = ui.app.screen
     lines = [r.text for r in ui.find_all(ReviewRow)]
     assert any("138 0013 8000" in t or "13800138000" in t for t in lines)
     assert any("2页" in t for t in lines) and any("无需提供" in t or "不需要" in t for t in lines)

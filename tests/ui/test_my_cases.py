@@ -8,6 +8,8 @@ rejected one shows its reason; the completed one, opened by the digits of its te
 reference typed on the keypad, prints its certificate through the private cupsd and
 cups-pdf (the PDF's text checked with pdftotext) and its acceptance notice again on the
 ESC/POS simulator, with the same progress address in the QR code as the first print.
+The receipt's QR code laid under the simulated document camera opens its case; a QR code
+that is not ours says so and leaves the keypad and the retry.
 """
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ import pytest
 from PIL import Image
 
 from _platform import tap_shown, type_on_keypad, within
+from drivers.sim.camera_source import render_qr_paper
 from drivers.sim.samv_reader import DEMO_IDENTITIES
 from kiosk.cases import Applicant, Application, ScannedMaterial
-from kiosk.catalog.modules import A4_PRINTER, PRINTER
+from kiosk.catalog.modules import A4_PRINTER, CAMERA, PRINTER
+from kiosk.receipts import progress_url
 from kiosk.upstream.client import Upstream
 from kiosk.upstream.sandbox.rules import DENIED_REASON
 from screens.cases import CaseButton
@@ -146,3 +150,44 @@ def test_an_unknown_number_says_so(ui):
     case = ui.app.screen
     ui.wait(lambda: case.state != "loading", timeout=20, what="the look-up")
     assert case.state == "not_found" and "没有找到编号为 999999999999 的办件" in case.ids.summary.text
+
+
+@pytest.fixture
+def camera(ui):
+    """The simulated document camera's desk; the form page back on it afterwards."""
+    yield ui.station.camera
+    ui.station.camera.show(None)
+
+
+def scan_qr(ui, screen) -> None:
+    ui.wait(lambda: ui.app.terminal.device_of_kind(CAMERA) is not None and screen.can_scan, timeout=30,
+            what="the document camera")
+    ui.tap(screen.ids.scan_qr)
+
+
+def test_the_receipts_qr_code_under_the_camera_opens_its_case(ui, cases, camera):
+    (granted, _), _ = cases
+    camera.show(render_qr_paper(progress_url(granted, ui.app.terminal.config.terminal.progress_url)))
+    screen = open_my_cases(ui)
+    ui.wait(lambda: screen.state not in ("reading", "searching"), timeout=40, what="the card on the reader read")
+    scan_qr(ui, screen)
+    ui.wait(lambda: ui.screen == "case", timeout=30, what="the QR code read")
+    case = ui.app.screen
+    ui.wait(lambda: case.state == "shown", timeout=20, what="the case looked up")
+    assert case.number == granted.case_no and case.case.case_no == granted.case_no
+    assert f"办件编号：{granted.case_no}" in case.ids.summary.text
+
+
+def test_a_qr_code_not_ours_says_so_and_the_keypad_stays(ui, camera):
+    camera.show(render_qr_paper("https://www.example.com/pay?order=123456"))
+    screen = open_my_cases(ui)
+    ui.wait(lambda: screen.state not in ("reading", "searching"), timeout=40, what="the card on the reader read")
+    scan_qr(ui, screen)
+    ui.wait(lambda: screen.state != "qr_reading", timeout=30, what="the QR code read")
+    assert ui.screen == "cases" and screen.state == "qr_failed"
+    assert "不是本服务受理通知书上的二维码" in screen.ids.status.text and "重新扫描" in screen.ids.status.text
+    assert not screen.ids.scan_qr.disabled and screen.ids.keypad.opacity == 1
+    camera.show(None)  # the retry sees a page without any code
+    ui.tap(screen.ids.scan_qr)
+    ui.wait(lambda: screen.state != "qr_reading", timeout=30, what="the page read again")
+    assert screen.state == "qr_failed" and "未识别到二维码" in screen.ids.status.text
