@@ -33,7 +33,7 @@ def cjk_font() -> Path | None:
 
 def make_test_page(out: Path, queue: str, terminal: str = "") -> Path:
     """Write the test page PDF to ``out``; FileNotFoundError if no CJK font exists."""
-    from PIL import Image, ImageDraw, ImageFont  # here, not at start-up: ~2 MiB for a rare page
+    from PIL import Image, ImageDraw, ImageFont  # here, not at start-up: ~1.6 MiB for a rare page
     font_path = cjk_font()
     if font_path is None:
         raise FileNotFoundError("no CJK font installed (fonts-noto-cjk)")
