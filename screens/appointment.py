@@ -140,6 +140,13 @@ class AppointmentScreen(BaseScreen):
             button = ChoiceButton(value=value, text=text)
             button.bind(on_release=lambda b: action(b.value))
             box.add_widget(button)
+        self._to_top()
+
+    def _to_top(self) -> None:
+        """A new list starts at its top, at rest (the tap that asked for it may have set it moving)."""
+        scroll = self.ids.scroll
+        scroll.effect_y.velocity = 0
+        scroll.scroll_y = 1
 
     # -- texts ---------------------------------------------------------------------------
     def heading(self, lang: str, step: str) -> str:
