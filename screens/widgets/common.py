@@ -7,7 +7,17 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 
-class BodyLabel(Label):
+class EmptiedLetsGo:
+    """A label whose text is emptied lets go of its last texture: Kivy's Label keeps it in its
+    core label, so every label a screen reuses (module pages, paged lists) would hold one."""
+
+    def texture_update(self, *args: object) -> None:
+        super().texture_update(*args)  # type: ignore[misc]
+        if self.texture is None:  # type: ignore[attr-defined]
+            self._label.texture = None  # type: ignore[attr-defined]
+
+
+class BodyLabel(EmptiedLetsGo, Label):
     """Body text that wraps to its width and grows to its height."""
 
 
@@ -15,7 +25,7 @@ class TitleLabel(BodyLabel):
     """A heading."""
 
 
-class BigButton(ButtonBehavior, Label):
+class BigButton(EmptiedLetsGo, ButtonBehavior, Label):
     """A touch target of at least the style's minimum size, with a visible border.
 
     ``bg_color`` defaults to the style's primary colour; ``icon`` is a short text

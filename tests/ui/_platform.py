@@ -8,6 +8,7 @@ import sqlite3
 import time
 from contextlib import closing
 
+from kivy.clock import Clock
 from kivy.uix.scrollview import ScrollView
 
 from screens.widgets import BigButton
@@ -40,13 +41,15 @@ def type_on_keypad(ui, keypad, digits: str, tap=None) -> None:
 
 
 def tap_shown(ui, widget) -> None:
-    """Scroll ``widget``'s page to it (as a finger's swipe would), tap it, and give the page the
-    0.2 s Kivy's ScrollView takes to hand the release to what it holds."""
+    """Scroll ``widget``'s page to it (as a finger's swipe would), tap it, and wait until the page
+    has handed the release to what it holds: Kivy's ScrollView does it on its clock 0.2 s later,
+    so the wait is on that clock too (a slow frame may pass 0.3 s of wall time before it runs)."""
     scroll = widget.parent
     while not isinstance(scroll, ScrollView):
         scroll = scroll.parent
     scroll.scroll_to(widget, padding=0, animate=False)
     ui.settle()
     ui.tap(widget)
-    released = time.monotonic() + 0.3
-    ui.wait(lambda: time.monotonic() > released, what="the release")
+    released: list[bool] = []
+    Clock.schedule_once(lambda dt: released.append(True), 0.3)  # runs with or after the page's own
+    ui.wait(lambda: released, what="the release")
