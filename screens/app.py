@@ -24,7 +24,7 @@ from kiosk.logbuffer import install as install_log_buffer
 from kiosk.queue import announcement
 from kiosk.session import EndReason, Phase, SessionEvent
 from kiosk.terminal import Terminal
-from screens.fonts import register_cjk_font
+from screens.fonts import let_rendered_text_go, register_cjk_font
 from screens.layout import lay_out_now
 from screens.run import return_free_heap
 from screens.style import Style
@@ -102,6 +102,7 @@ class KioskApp(App):
     # -- building ----------------------------------------------------------------
     def build(self):
         register_cjk_font()
+        let_rendered_text_go()
         Window.bind(size=lambda window, size: setattr(self, "landscape", size[0] > size[1]))
         self.landscape = Window.width > Window.height
         import screens.widgets  # noqa: F401  (loads the shared kv rules)
