@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event, func, select
+from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -114,6 +114,21 @@ class Database:
         keys = list(rows[0])
         arrays = [bindparam(k, [r[k] for r in rows], type_=postgresql.ARRAY(columns[k].type)) for k in keys]
         return stmt.from_select(keys, select(func.unnest(*arrays).table_valued(*keys).render_derived())), None
+
+    def update_rows(self, table: Any, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> tuple[Any, list | None]:
+        """``update(table)`` of ``rows`` (dicts with the same keys), each row matched on its ``keys``
+        columns, and the parameters to execute it with. On PostgreSQL one statement of one array
+        per column (``UPDATE … FROM unnest(…)``), not one execution per row."""
+        columns = getattr(table, "__table__", table).c
+        if self.dialect != "postgresql":
+            match = [columns[k] == bindparam(f"_{k}") for k in keys]
+            return update(columns[keys[0]].table).where(*match), [
+                {(f"_{k}" if k in keys else k): v for k, v in row.items()} for row in rows]
+        names = list(rows[0])
+        arrays = [bindparam(f"_{n}", [r[n] for r in rows], type_=postgresql.ARRAY(columns[n].type)) for n in names]
+        given = func.unnest(*arrays).table_valued(*names).render_derived(name="given")
+        return (update(columns[keys[0]].table).where(*(columns[k] == given.c[k] for k in keys))
+                .values({n: given.c[n] for n in names if n not in keys})), None
 
     def close(self) -> None:
         self.engine.dispose()

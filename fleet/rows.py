@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from fleet.db import among
+from fleet.db import Database, among
 from fleet.models import Device, DeviceGroup, DevicePart, missed
 
 DEVICES, PARTS, GROUPS = Device.__table__, DevicePart.__table__, DeviceGroup.__table__
@@ -82,14 +82,14 @@ def load_devices(session: Session, ids: list[str], *, lock: bool, skip_locked: b
     return found
 
 
-def save_devices(session: Session, devices: Iterable[DeviceRow]) -> None:
+def save_devices(session: Session, devices: Iterable[DeviceRow], db: Database) -> None:
     devices = list(devices)
     by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
     for d in devices:  # one UPDATE for each set of columns that changed: most devices share one
         if d.changed:
-            by_columns[frozenset(d.changed)].append({"_id": d.id, **{c: d.__dict__[c] for c in d.changed}})
+            by_columns[frozenset(d.changed)].append({"id": d.id, **{c: d.__dict__[c] for c in d.changed}})
     for rows in by_columns.values():
-        session.execute(update(DEVICES).where(DEVICES.c.id == bindparam("_id")), rows)
+        session.execute(*db.update_rows(DEVICES, rows, ("id",)))
     added, changed, gone = [], [], []
     for d in devices:
         for name, part in d.by_name.items():
@@ -97,14 +97,12 @@ def save_devices(session: Session, devices: Iterable[DeviceRow]) -> None:
             if before is None:
                 added.append(part.values())
             elif before != part.looks():
-                changed.append({**part.values(), "_device": d.id, "_name": name})
+                changed.append(part.values())
         gone += [(d.id, name) for name in d.loaded if name not in d.by_name]
     if added:
-        session.execute(PARTS.insert(), added)
+        session.execute(*db.insert_rows(PARTS, added))
     if changed:
-        session.execute(update(PARTS).where(PARTS.c.device_id == bindparam("_device"),
-                                            PARTS.c.name == bindparam("_name")),
-                        [{k: v for k, v in c.items() if k not in ("device_id", "name")} for c in changed])
+        session.execute(*db.update_rows(PARTS, changed, ("device_id", "name")))
     if gone:
         session.execute(delete(PARTS).where(tuple_(PARTS.c.device_id, PARTS.c.name).in_(gone)))
     regrouped = [d for d in devices if d.groups is not None]

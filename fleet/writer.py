@@ -138,7 +138,7 @@ class Writer:
             self._job_statuses(session, by_kind["job_status"], done)
             alerts.evaluate(session, devices.values(), max(m.received for ms in by_kind.values() for m in ms),
                             self.limits)
-            save_devices(session, devices.values())
+            save_devices(session, devices.values(), self.db)
         return waiting
 
     def _state(self, device: DeviceRow, m: Incoming, done: Written) -> None:
