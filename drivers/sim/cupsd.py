@@ -33,6 +33,7 @@ from pathlib import Path
 import cups
 
 from drivers.sim.base import Simulator
+from fleet import lifeline  # the simulators end with the process that started them, even on SIGKILL
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +153,8 @@ class CupsSim(Simulator):
         self.socket_path.unlink(missing_ok=True)
         log_file = open(self.run_dir / "log" / "cupsd.out", "ab")
         self._proc = subprocess.Popen(
-            ["cupsd", "-f", "-c", str(self.run_dir / "cupsd.conf"),
-             "-s", str(self.run_dir / "cups-files.conf")],
+            lifeline.command(["cupsd", "-f", "-c", str(self.run_dir / "cupsd.conf"),
+                              "-s", str(self.run_dir / "cups-files.conf")]),
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log_file.close()

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from drivers.sim.base import Simulator
+from fleet import lifeline  # the simulators end with the process that started them, even on SIGKILL
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class PcscDaemon(Simulator):
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as out:
             self._process = subprocess.Popen(
-                ["bash", "-c", script, pcscd, str(self.config_path)],
+                lifeline.command(["bash", "-c", script, pcscd, str(self.config_path)]),
                 pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from drivers.sim.base import Simulator
+from fleet import lifeline  # the simulators end with the process that started them, even on SIGKILL
 from kiosk.upstream.options import UpstreamOptions
 
 START_TIMEOUT_S = 30.0
@@ -40,9 +41,9 @@ class SandboxProcess(Simulator):
         self.db.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.upstream.sandbox", "--listen", f"{self.host}:{self.port}",
-                 "--db", str(self.db), "--pace", str(self.pace),
-                 *(("--cert", str(self.tls[0]), "--key", str(self.tls[1])) if self.tls else ())],
+                lifeline.command([sys.executable, "-m", "kiosk.upstream.sandbox", "--listen", f"{self.host}:{self.port}",
+                                  "--db", str(self.db), "--pace", str(self.pace),
+                                  *(("--cert", str(self.tls[0]), "--key", str(self.tls[1])) if self.tls else ())]),
                 stdout=subprocess.PIPE, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = _first_line(self._proc, START_TIMEOUT_S)
         if not line.startswith("listening on "):
