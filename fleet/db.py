@@ -119,15 +119,16 @@ class Database:
         """``update(table)`` of ``rows`` (dicts with the same keys), each row matched on its ``keys``
         columns, and the parameters to execute it with. On PostgreSQL one statement of one array
         per column (``UPDATE … FROM unnest(…)``), not one execution per row."""
-        columns = getattr(table, "__table__", table).c
+        target = getattr(table, "__table__", table)
+        columns = target.c
         if self.dialect != "postgresql":
             match = [columns[k] == bindparam(f"_{k}") for k in keys]
-            return update(columns[keys[0]].table).where(*match), [
-                {(f"_{k}" if k in keys else k): v for k, v in row.items()} for row in rows]
+            return update(target).where(*match), [{(f"_{k}" if k in keys else k): v for k, v in row.items()}
+                                                  for row in rows]
         names = list(rows[0])
         arrays = [bindparam(f"_{n}", [r[n] for r in rows], type_=postgresql.ARRAY(columns[n].type)) for n in names]
         given = func.unnest(*arrays).table_valued(*names).render_derived(name="given")
-        return (update(columns[keys[0]].table).where(*(columns[k] == given.c[k] for k in keys))
+        return (update(target).where(*(columns[k] == given.c[k] for k in keys))
                 .values({n: given.c[n] for n in names if n not in keys})), None
 
     def close(self) -> None:
