@@ -40,7 +40,7 @@ def memory_kb() -> dict[str, int]:
 
 
 def rest(loop) -> dict[str, int]:
-    """PSS after ``REST_S`` seconds of frames with no touch."""
+    """Memory after ``REST_S`` seconds of frames with no touch."""
     end = time.monotonic() + REST_S
     while time.monotonic() < end:
         loop.idle()
@@ -146,6 +146,7 @@ def main() -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
     start_b = statistics.median(r["start_s"] for r in bare)
     start_k = statistics.median(r["start_s"] for r in kiosk)
+
     def mib(runs: list[dict], key: str, kind: str) -> float:
         return statistics.median(r[key][kind] for r in runs) / 1024
     taps_b = [t for r in bare for t in r["taps"]]

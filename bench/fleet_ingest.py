@@ -15,7 +15,7 @@ The replay is at QoS 1 (mosquitto 2.0.11 does not reliably deliver QoS 0 message
 queued for an offline session); the ingest treats health alike at either QoS. The broker
 has the deploy config's ``max_inflight_messages 20`` but no queue limit. The database is
 SQLite in a temp dir per run; ``--db postgresql`` starts a private PostgreSQL server for the
-run (``tests._postgres``, fsync on as in production) with a new database per run; ``--db URL``
+run (``tests._postgres``, fsync on as in production) with a new database per drain; ``--db URL``
 uses that database.
 
 The drains of one and of two processes alternate for ``--rounds`` rounds, so a change in the
@@ -336,6 +336,7 @@ def drain_round(port: int, recorded: list[tuple[str, bytes]], offered: float, ro
     forget(port, "ingest-two-a")
     forget(port, "ingest-two-b")
     return one, two
+
 
 if __name__ == "__main__":
     main()

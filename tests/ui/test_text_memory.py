@@ -19,7 +19,11 @@ def test_an_emptied_label_lets_its_texture_go(ui):
     ui.app.go("guides")
     ui.frames(3)
     label = ui.find_all(BodyLabel)[0]
+    shown = label.text
     assert label._label.texture is not None
-    label.text = ""
-    ui.frames(2)
-    assert label.texture is None and label._label.texture is None
+    try:
+        label.text = ""
+        ui.frames(2)
+        assert label.texture is None and label._label.texture is None
+    finally:
+        label.text = shown  # the app lives on for the next tests
