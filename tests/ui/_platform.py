@@ -47,9 +47,19 @@ def tap_shown(ui, widget) -> None:
     scroll = widget.parent
     while not isinstance(scroll, ScrollView):
         scroll = scroll.parent
-    scroll.scroll_to(widget, padding=0, animate=False)
-    ui.settle()
+    for _ in range(5):  # again if the page's layout moved the widget out of view meanwhile
+        scroll.scroll_to(widget, padding=0, animate=False)
+        ui.settle()
+        if _in_view(scroll, widget):
+            break
     ui.tap(widget)
     released: list[bool] = []
     Clock.schedule_once(lambda dt: released.append(True), 0.3)  # runs with or after the page's own
     ui.wait(lambda: released, what="the release")
+
+
+def _in_view(scroll, widget) -> bool:
+    """Whether ``widget``'s centre, where a tap lands, is inside ``scroll``'s visible area."""
+    x, y = widget.to_window(*widget.center)
+    left, bottom = scroll.to_window(scroll.x, scroll.y)
+    return left <= x <= left + scroll.width and bottom <= y <= bottom + scroll.height

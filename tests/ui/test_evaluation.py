@@ -118,7 +118,7 @@ def test_a_poor_rating_of_a_case_files_a_complaint_with_a_call_back(ui, tmp_path
     assert screen.step == "callback"
     for digits, wrong in (("12345", True), (PHONE, False)):
         type_on_keypad(ui, screen.ids.phone, digits, tap=lambda widget: tap_shown(ui, widget))
-        assert screen.phone_error is wrong
+        assert screen.phone_error is wrong, f"typed {digits}, the keypad has {screen.ids.phone.value!r}"
     ui.wait(lambda: screen.step == "thanks", timeout=20, what="the evaluation and complaint stored")
     assert ui.find(text="您的投诉已登记，便民服务站将在3个工作日内回访您。")
 
