@@ -8,7 +8,6 @@ import sqlite3
 import time
 from contextlib import closing
 
-from kivy.clock import Clock
 from kivy.uix.scrollview import ScrollView
 
 from screens.widgets import BigButton
@@ -41,9 +40,11 @@ def type_on_keypad(ui, keypad, digits: str, tap=None) -> None:
 
 
 def tap_shown(ui, widget) -> None:
-    """Scroll ``widget``'s page to it (as a finger's swipe would), tap it, and wait until the page
-    has handed the release to what it holds: Kivy's ScrollView does it on its clock 0.2 s later,
-    so the wait is on that clock too (a slow frame may pass 0.3 s of wall time before it runs)."""
+    """Scroll ``widget``'s page to it (as a finger's swipe would) and tap it as a finger does: held
+    until the page has handed the touch to it (Kivy's ScrollView waits ``scroll_timeout`` to tell
+    a tap from a swipe), then released. A quicker release would take the ScrollView's other path,
+    which hands on the press and, 0.2 s later, the release: a key that moved meanwhile misses it."""
+    from kivy.tests.common import UnitTestTouch
     scroll = widget.parent
     while not isinstance(scroll, ScrollView):
         scroll = scroll.parent
@@ -52,10 +53,11 @@ def tap_shown(ui, widget) -> None:
         ui.settle()
         if _in_view(scroll, widget):
             break
-    ui.tap(widget)
-    released: list[bool] = []
-    Clock.schedule_once(lambda dt: released.append(True), 0.3)  # runs with or after the page's own
-    ui.wait(lambda: released, what="the release")
+    touch = UnitTestTouch(*widget.to_window(*widget.center))
+    touch.touch_down()
+    ui.wait(lambda: widget.state == "down", what="the page to hand the touch on")  # the button is pressed
+    touch.touch_up()
+    ui.frames(3)
 
 
 def _in_view(scroll, widget) -> bool:
