@@ -41,11 +41,14 @@ class AppHarness:
             self.frames(1)
 
     def settle(self, most: int = 30) -> None:
-        """Frames until the layout stops moving, so positions are where a finger would see them."""
+        """Frames until the layout stops moving, so positions are where a finger would see them
+        (a page's scrolling moves its content without changing the content's own positions)."""
+        from kivy.uix.scrollview import ScrollView
         last = None
         for _ in range(most):
             self.frames(1)
-            now = tuple((round(w.x), round(w.y), round(w.width), round(w.height))
+            now = tuple((round(w.x), round(w.y), round(w.width), round(w.height),
+                         *((round(w.scroll_x, 3), round(w.scroll_y, 3)) if isinstance(w, ScrollView) else ()))
                         for w in self.app.root.walk(restrict=True))
             if now == last:
                 return

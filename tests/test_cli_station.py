@@ -122,9 +122,11 @@ def test_unknown_device_and_bad_config_exit_2(station, tmp_path):
     assert result.returncode == 2 and "[devices.idcard]" in result.stderr and "port" in result.stderr
 
 
-def test_watch_prints_changes_as_they_happen(station):
-    proc = subprocess.Popen([*KIOSK, "--config", str(station.config_path), "devices", "watch", "--json"],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+def test_watch_prints_changes_as_they_happen(station, tmp_path):
+    stderr = (tmp_path / "stderr").open("w+")
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", *KIOSK[1:], "--config", str(station.config_path),
+                             "devices", "watch", "--json"], stdout=subprocess.PIPE, stderr=stderr, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         initial = [json.loads(proc.stdout.readline()) for _ in range(6)]
         assert {row["device"] for row in initial} == {"idcard", "staffcard", "receipt", "a4", "scanner", "camera"}
@@ -139,6 +141,12 @@ def test_watch_prints_changes_as_they_happen(station):
         proc.send_signal(signal.SIGINT)
         try:
             returncode = proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # what it waits on: faulthandler prints every thread's stack
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=15)
+            stderr.seek(0)
+            raise AssertionError("Ctrl-C did not end the watch within 15 s:\n" + stderr.read()[-6000:]) from None
         finally:
             proc.kill()
+            stderr.close()
     assert returncode == 0

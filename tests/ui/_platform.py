@@ -53,11 +53,32 @@ def tap_shown(ui, widget) -> None:
         ui.settle()
         if _in_view(scroll, widget):
             break
-    touch = UnitTestTouch(*widget.to_window(*widget.center))
+    else:
+        raise AssertionError(f"the page does not show the widget: {_scene(ui, scroll, widget, None)}")
+    at = widget.to_window(*widget.center)
+    touch = UnitTestTouch(*at)
     touch.touch_down()
-    ui.wait(lambda: widget.state == "down", what="the page to hand the touch on")  # the button is pressed
-    touch.touch_up()
+    try:  # the button is pressed
+        ui.wait(lambda: widget.state == "down", what="the page to hand the touch on")
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}: {_scene(ui, scroll, widget, at)}") from None
+    finally:
+        touch.touch_up()
     ui.frames(3)
+
+
+def _scene(ui, scroll, widget, at) -> str:
+    """What a failed tap met: the screen, what lies over it, the widget, the page, the touch."""
+    from kivy.core.window import Window
+    over = [type(w).__name__ for w in Window.children if w is not ui.app.root]
+    scene = (f"screen {ui.screen!r}, over it {over}, {type(widget).__name__} {getattr(widget, 'text', '')!r} "
+             f"disabled={widget.disabled} opacity={widget.opacity} state={widget.state} "
+             f"at {widget.to_window(*widget.center)}, page scroll_y={scroll.scroll_y:.4f} of a "
+             f"{scroll._viewport.height:.0f} px body in {scroll.height:.0f} px, the page holds the touch: {bool(scroll._touch)}")
+    if at is None:
+        return scene
+    under = [type(w).__name__ for w in ui.app.root.walk(restrict=True) if w.collide_point(*w.to_widget(*at))]
+    return f"{scene}; touched at {at}, on {under[-4:]}"
 
 
 def _in_view(scroll, widget) -> bool:
