@@ -209,7 +209,7 @@ def drain_ingest(port: int, names: list[str], db_url: str) -> tuple[int, float, 
     """Drain with one ingest process per name, all at once; (messages, seconds, each one's stats)."""
     from fleet.db import Database
 
-    Database(db_url).create().close()  # the schema first: SQLite cannot have two processes make it
+    Database(db_url).create().close()  # the schema first, outside the drains
     procs = [subprocess.Popen([sys.executable, __file__, "--child-ingest", name, "--port", str(port), "--db", db_url],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True) for name in names]
     results = [json.loads(proc.communicate(timeout=1800)[0].strip().splitlines()[-1]) for proc in procs]

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from fleet.models import Base
+from fleet import migrations
 
 DEFAULT_URL = "sqlite:///fleet.db"
 
@@ -69,7 +69,7 @@ def among(session: Session, column: Any, values: Any) -> ColumnElement[bool]:
 
 
 class Database:
-    """An engine and its session factory; ``create()`` makes the tables that are missing."""
+    """An engine and its session factory; ``create()`` brings the schema to the newest revision."""
 
     def __init__(self, url: str = DEFAULT_URL, **engine_kwargs: Any):
         self.url = url
@@ -82,7 +82,8 @@ class Database:
         return self.engine.dialect.name
 
     def create(self) -> Database:
-        Base.metadata.create_all(self.engine)
+        """Migrate the schema to ``fleet.migrations.head()`` (see there); safe in several processes at once."""
+        migrations.upgrade(self.engine)
         return self
 
     @contextlib.contextmanager

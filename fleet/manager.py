@@ -6,6 +6,7 @@
     fleet-manager add-operator NAME --role viewer|operator|technician [--password-file F] --db URL
     fleet-manager add-token NAME [--label L] [--days N] --db URL     (prints the token once)
     fleet-manager import-registry FILE.csv --db URL
+    fleet-manager db-upgrade --db URL     (the schema to the newest revision; prints it before and after)
 """
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
+from alembic.util import CommandError
 from sqlalchemy import select
 
-from fleet import alerts, auth, lifeline, registry
+from fleet import alerts, auth, lifeline, migrations, registry
 from fleet.api import create_app
 from fleet.broker import BrokerOptions
 from fleet.db import DEFAULT_URL, Database
@@ -37,7 +39,7 @@ log = logging.getLogger("fleet.manager")
 SWEEP_S = 30.0
 PURGE_S = 3600.0
 RECONNECT_S = 5.0
-COMMANDS = ("add-operator", "add-token", "import-registry")
+COMMANDS = ("add-operator", "add-token", "import-registry", "db-upgrade")
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -82,6 +84,7 @@ def _command_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, help="valid this many days (default: until revoked)")
     p = sub.add_parser("import-registry", help="load stations and terminals from a registry CSV")
     p.add_argument("file")
+    sub.add_parser("db-upgrade", help="bring the schema to the newest revision (every command does), saying which")
     for p in sub.choices.values():
         p.add_argument("--db", default=DEFAULT_URL)
     return parser
@@ -89,8 +92,12 @@ def _command_parser() -> argparse.ArgumentParser:
 
 def _command(argv: list[str]) -> int:
     args = _command_parser().parse_args(argv)
-    db = Database(args.db).create()
+    db = Database(args.db)
     try:
+        before, after = migrations.upgrade(db.engine)
+        if args.command == "db-upgrade":
+            print(f"schema revision: {before or 'none'} -> {after}")
+            return 0
         with db.session(write=True) as session:
             if args.command == "add-operator":
                 password = Path(args.password_file).read_text(encoding="utf-8").strip() if args.password_file else ""
@@ -109,7 +116,7 @@ def _command(argv: list[str]) -> int:
                 counts = registry.load(session, registry.parse(Path(args.file).read_text(encoding="utf-8")))
                 auth.audit(session, "(console)", "registry.import", args.file, **counts)
                 print(f"{counts['stations']} stations, {counts['devices']} terminals")
-    except (auth.AuthError, registry.RegistryError, OSError) as exc:
+    except (auth.AuthError, registry.RegistryError, OSError, CommandError) as exc:
         print(f"fleet-manager: {exc}", file=sys.stderr)
         return 2
     finally:
