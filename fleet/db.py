@@ -8,6 +8,8 @@ support, for idempotent writes.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from fleet import migrations
 
 DEFAULT_URL = "sqlite:///fleet.db"
+WAL_WAIT_S = 30.0
 
 
 def _normalise(url: str) -> str:
@@ -31,11 +34,25 @@ def _normalise(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # transactions begin in _sqlite_begin, not in the driver
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    _wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """WAL mode, which stays with the file once set. Switching takes a lock SQLite does not wait
+    for: processes opening a new file at once find it locked, so they try again a while."""
+    deadline = time.monotonic() + WAL_WAIT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database stays "memory"
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -19,7 +19,8 @@ def sim(tmp_path):
 @pytest.fixture
 def scanner(sim):
     keys = {k: v for k, v in sim.config_section().items() if k != "driver"}
-    s = SaneScanner("flatbed", SaneOptions(**keys, resolution=100, timeout_s=60))
+    # a scan that hangs ends in the driver's own timeout, well inside the tests' 60 s waits
+    s = SaneScanner("flatbed", SaneOptions(**keys, resolution=100, timeout_s=30))
     yield s
     s.close()
 

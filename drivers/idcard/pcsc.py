@@ -219,8 +219,8 @@ class PcscReader(Device):
                 log.debug("%s: monitor: %s", self.name, exc)
             if self._closing.is_set():
                 return
-            self._set_state(Status.OFFLINE, reader="absent")
-            self._card_changed(card, None, False, b"")
+            self._set_state(Status.OFFLINE, reader="absent", card="absent")  # one change: no card without pcscd
+            self._card_changed(card, None, False, b"")  # the card's leaving, as an event
             self._closing.wait(self.options.poll_interval_s)
 
     def _watch(self, ctx: Any, card: dict[str, Any]) -> None:
