@@ -88,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     shots = commands.add_parser("screenshots", help="render every screen to PNG files and audit them")
     shots.add_argument("--out", required=True, type=Path)
     shots.add_argument("--orientation", choices=("landscape", "portrait"), default="landscape")
+    shots.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS,
+                       help="language of the screens (default: the config's)")
     shots.set_defaults(handler=cmd_screenshots)
 
     devices = commands.add_parser("devices", help="the terminal's devices").add_subparsers(

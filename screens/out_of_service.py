@@ -49,12 +49,13 @@ class ServiceWatch:
     def __init__(self, app, interval_s: float = 3.0, grace_s: float = 10.0, clock=time.monotonic):
         self.app, self.grace_s, self.clock = app, grace_s, clock
         self._down_since: float | None = None
+        self._stopped = False
         app.terminal.on_device_change(lambda change: Clock.schedule_once(lambda dt: self.check()))
         self._event = Clock.schedule_interval(lambda dt: self.check(), interval_s)
 
     def check(self) -> None:
         current = self.app.manager.current
-        if current in UNINTERRUPTED:
+        if self._stopped or current in UNINTERRUPTED:
             return
         if self.app.terminal.held_for_maintenance:
             self._down_since = None
@@ -86,4 +87,6 @@ class ServiceWatch:
         self.app.show(NAME, maintenance=maintenance)
 
     def stop(self) -> None:
+        """Switch pages no more (the screenshots show each page as they ask for it)."""
+        self._stopped = True
         self._event.cancel()

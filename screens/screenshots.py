@@ -127,7 +127,7 @@ def _idle_countdown(harness) -> None:
     session = harness.app.terminal.session
     harness.app.wake(None)
     session.timer.warn(session.clock())
-    harness.frames(3)
+    harness.wait(lambda: harness.app.idle.parent is not None, what="the countdown")  # the app's next tick
 
 
 def take_screenshots(out: Path, orientation: str = "landscape", lang: str = "zh_CN") -> list:
@@ -152,6 +152,7 @@ def take_screenshots(out: Path, orientation: str = "landscape", lang: str = "zh_
         stack.callback(harness.close)
         harness.wait(lambda: harness.app.terminal.online_kinds() >= {"receipt_printer", "idcard"},
                      what="the simulated devices")
+        harness.app.service_watch.stop()  # it would take the out-of-service shots back to attract
         font = register_cjk_font()
         findings = []
         for name, action in _shots():

@@ -45,8 +45,8 @@ def test_the_audit_finds_a_blank_screen(ui, tmp_path):
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_every_screen_passes_the_audit(tmp_path, orientation, lang):
     out = tmp_path / f"{orientation}-{lang}"
-    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "--lang", lang, "screenshots",
-                             "--out", str(out), "--orientation", orientation],
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "screenshots",
+                             "--out", str(out), "--orientation", orientation, "--lang", lang],
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, (out / "audit.txt").read_text() if (out / "audit.txt").exists() else result.stderr[-3000:]
     assert sorted(p.stem for p in out.glob("*.png")) == sorted(name for name, _ in _shots())
