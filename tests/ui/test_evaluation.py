@@ -120,6 +120,8 @@ def test_a_poor_rating_of_a_case_files_a_complaint_with_a_call_back(ui, tmp_path
         type_on_keypad(ui, screen.ids.phone, digits, tap=lambda widget: tap_shown(ui, widget))
         assert screen.phone_error is wrong, f"typed {digits}, the keypad has {screen.ids.phone.value!r}"
     ui.wait(lambda: screen.step == "thanks", timeout=20, what="the evaluation and complaint stored")
+    ui.frames(2)  # the short page stands at its top at once, not springing back from where the keypad was
+    assert screen.ids.scroll.scroll_y == 1, screen.ids.scroll.scroll_y
     assert ui.find(text="您的投诉已登记，便民服务站将在3个工作日内回访您。")
 
     record = within(lambda: records(ui, "complaint")[complaints:], 30, "the complaint on the platform")[-1]
