@@ -48,13 +48,9 @@ def tap_shown(ui, widget) -> None:
     scroll = widget.parent
     while not isinstance(scroll, ScrollView):
         scroll = scroll.parent
-    for _ in range(5):  # again if the page's layout moved the widget out of view meanwhile
-        scroll.scroll_to(widget, padding=0, animate=False)
-        ui.settle()
-        if _in_view(scroll, widget):
-            break
-    else:
-        raise AssertionError(f"the page does not show the widget: {_scene(ui, scroll, widget, None)}")
+    scroll.scroll_to(widget, padding=0, animate=False)
+    ui.settle()
+    assert _in_view(scroll, widget), f"the page does not show the widget: {_scene(ui, scroll, widget, None)}"
     at = widget.to_window(*widget.center)
     touch = UnitTestTouch(*at)
     touch.touch_down()
